@@ -1,0 +1,194 @@
+#include "Database.h"
+
+#include <QAtomicInt>
+#include <QSqlError>
+#include <QSqlQuery>
+#include <QStringList>
+
+namespace magpie {
+
+namespace {
+QAtomicInt g_connections;
+
+// Each entry migrates from version i to i+1. Never edit a released entry: append a new one.
+const QList<QStringList> &migrations()
+{
+    static const QList<QStringList> m = {
+        {
+            QStringLiteral("CREATE TABLE workspaces ("
+                           " id TEXT PRIMARY KEY,"
+                           " size_gb INTEGER NOT NULL,"
+                           " created_at TEXT NOT NULL,"
+                           " last_used_at TEXT,"
+                           " used_bytes INTEGER,"
+                           " total_bytes INTEGER)"),
+            QStringLiteral("CREATE TABLE jobs ("
+                           " seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+                           " request_id TEXT NOT NULL UNIQUE,"
+                           " name TEXT NOT NULL,"
+                           " script TEXT NOT NULL,"
+                           " stateful INTEGER NOT NULL,"
+                           " workspace_id TEXT,"
+                           " workspace_size_gb INTEGER,"
+                           " env TEXT NOT NULL DEFAULT '{}',"
+                           " vcpus INTEGER NOT NULL,"
+                           " memory_mb INTEGER NOT NULL,"
+                           " timeout INTEGER,"
+                           " network INTEGER NOT NULL,"
+                           " status TEXT NOT NULL,"
+                           " exit_code INTEGER,"
+                           " error TEXT,"
+                           " notice TEXT,"
+                           " created_at TEXT NOT NULL,"
+                           " started_at TEXT,"
+                           " finished_at TEXT,"
+                           " duration_ms INTEGER,"
+                           " workspace_used_bytes INTEGER,"
+                           " workspace_total_bytes INTEGER,"
+                           " stdout_bytes INTEGER NOT NULL DEFAULT 0,"
+                           " stderr_bytes INTEGER NOT NULL DEFAULT 0,"
+                           " accelerator TEXT,"
+                           " run_dir TEXT,"
+                           " source TEXT)"),
+            QStringLiteral("CREATE INDEX jobs_by_workspace ON jobs(workspace_id, seq)"),
+            QStringLiteral("CREATE INDEX jobs_by_status ON jobs(status, seq)"),
+        },
+    };
+    return m;
+}
+} // namespace
+
+Database::~Database()
+{
+    close();
+}
+
+int Database::latestSchemaVersion()
+{
+    return static_cast<int>(migrations().size());
+}
+
+bool Database::open(const QString &path)
+{
+    close();
+    m_connection = QStringLiteral("magpie-%1").arg(g_connections.fetchAndAddRelaxed(1));
+    m_db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), m_connection);
+    m_db.setDatabaseName(path);
+    m_db.setConnectOptions(QStringLiteral("QSQLITE_BUSY_TIMEOUT=5000"));
+    if (!m_db.open()) {
+        m_error = QStringLiteral("cannot open %1: %2").arg(path, m_db.lastError().text());
+        return false;
+    }
+    if (!exec(QStringLiteral("PRAGMA journal_mode=WAL")) || !exec(QStringLiteral("PRAGMA synchronous=NORMAL"))
+        || !exec(QStringLiteral("PRAGMA foreign_keys=ON")))
+        return false;
+    return migrate();
+}
+
+void Database::close()
+{
+    if (m_connection.isEmpty())
+        return;
+    m_db.close();
+    m_db = QSqlDatabase();
+    QSqlDatabase::removeDatabase(m_connection);
+    m_connection.clear();
+}
+
+bool Database::isOpen() const
+{
+    return m_db.isOpen();
+}
+
+int Database::schemaVersion()
+{
+    QSqlQuery q(m_db);
+    if (!q.exec(QStringLiteral("PRAGMA user_version")) || !q.next())
+        return -1;
+    return q.value(0).toInt();
+}
+
+bool Database::migrate()
+{
+    const int current = schemaVersion();
+    if (current < 0) {
+        m_error = QStringLiteral("cannot read the schema version");
+        return false;
+    }
+    if (current > latestSchemaVersion()) {
+        m_error = QStringLiteral("the database has schema version %1, newer than this program's %2")
+                      .arg(current).arg(latestSchemaVersion());
+        return false;
+    }
+    for (int v = current; v < latestSchemaVersion(); ++v) {
+        if (!transaction())
+            return false;
+        for (const QString &sql : migrations().at(v)) {
+            if (!exec(sql)) {
+                rollback();
+                return false;
+            }
+        }
+        if (!exec(QStringLiteral("PRAGMA user_version = %1").arg(v + 1)) || !commit()) {
+            rollback();
+            return false;
+        }
+    }
+    return true;
+}
+
+bool Database::prepare(QSqlQuery &q, const QString &sql, const QVariantList &binds)
+{
+    q = QSqlQuery(m_db);
+    if (!q.prepare(sql)) {
+        m_error = QStringLiteral("%1: %2").arg(sql, q.lastError().text());
+        return false;
+    }
+    for (const QVariant &b : binds)
+        q.addBindValue(b);
+    return true;
+}
+
+bool Database::exec(const QString &sql, const QVariantList &binds)
+{
+    QSqlQuery q(m_db);
+    if (binds.isEmpty()) {
+        if (!q.exec(sql)) {
+            m_error = QStringLiteral("%1: %2").arg(sql, q.lastError().text());
+            return false;
+        }
+        return true;
+    }
+    if (!prepare(q, sql, binds))
+        return false;
+    if (!q.exec()) {
+        m_error = QStringLiteral("%1: %2").arg(sql, q.lastError().text());
+        return false;
+    }
+    return true;
+}
+
+bool Database::transaction()
+{
+    if (!m_db.transaction()) {
+        m_error = m_db.lastError().text();
+        return false;
+    }
+    return true;
+}
+
+bool Database::commit()
+{
+    if (!m_db.commit()) {
+        m_error = m_db.lastError().text();
+        return false;
+    }
+    return true;
+}
+
+void Database::rollback()
+{
+    m_db.rollback();
+}
+
+} // namespace magpie

@@ -1,0 +1,62 @@
+#include "GuestImage.h"
+
+#include <QCoreApplication>
+#include <QDir>
+#include <QFileInfo>
+
+namespace magpie {
+
+QStringList GuestImage::searchPath()
+{
+    QStringList dirs;
+    const QString env = qEnvironmentVariable("MAGPIE_GUEST_DIR");
+    if (!env.isEmpty())
+        dirs << env;
+    if (QCoreApplication::instance())
+        dirs << QDir(QCoreApplication::applicationDirPath()).absoluteFilePath(QStringLiteral("../share/magpie-desktop/guest"));
+#ifdef MAGPIE_GUEST_BUILD_DIR
+    dirs << QStringLiteral(MAGPIE_GUEST_BUILD_DIR);
+#endif
+    return dirs;
+}
+
+GuestImage GuestImage::fromDir(const QString &dir)
+{
+    GuestImage img;
+    img.dir = QDir(dir).absolutePath();
+    img.kernel = img.dir + QStringLiteral("/vmlinuz");
+    img.initrd = img.dir + QStringLiteral("/initrd.img");
+    img.rootfs = img.dir + QStringLiteral("/rootfs.qcow2");
+    QStringList missing;
+    QString identity;
+    for (const QString &f : {img.kernel, img.initrd, img.rootfs}) {
+        QFileInfo fi(f);
+        if (!fi.exists())
+            missing << fi.fileName();
+        else
+            identity += QStringLiteral("%1:%2:%3;").arg(fi.canonicalFilePath()).arg(fi.size()).arg(fi.lastModified().toMSecsSinceEpoch());
+    }
+    if (!missing.isEmpty())
+        img.error = QStringLiteral("%1 lacks %2").arg(img.dir, missing.join(QStringLiteral(", ")));
+    img.identity = identity;
+    return img;
+}
+
+GuestImage GuestImage::locate()
+{
+    const QStringList dirs = searchPath();
+    QStringList tried;
+    for (const QString &d : dirs) {
+        GuestImage img = fromDir(d);
+        if (img.isValid())
+            return img;
+        tried << img.error;
+    }
+    GuestImage none;
+    none.error = QStringLiteral("no guest image found (build it with `cmake --build build --target guest-image` "
+                                "or set MAGPIE_GUEST_DIR); looked in: %1")
+                     .arg(tried.join(QStringLiteral("; ")));
+    return none;
+}
+
+} // namespace magpie

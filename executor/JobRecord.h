@@ -1,0 +1,46 @@
+// JobRecord.h — one job as kept in the history (the `jobs` table) and shown by the API.
+#pragma once
+
+#include <QJsonObject>
+#include <QList>
+#include <QPair>
+#include <QString>
+#include <optional>
+
+namespace magpie {
+
+enum class JobStatus { Queued, Running, Completed, Failed, Cancelled, TimedOut };
+
+QString statusName(JobStatus s);
+bool parseStatus(const QString &text, JobStatus *out);
+bool isFinished(JobStatus s);
+
+struct JobRecord {
+    qint64 seq = 0;                // order of submission (FIFO)
+    QString requestId;             // UUID
+    QString name;
+    QString script;
+    bool stateful = false;
+    QString workspaceId;           // empty for a stateless job
+    int workspaceSizeGb = 0;       // the workspace's actual size (0 when stateless)
+    QList<QPair<QString, QString>> env;
+    int vcpus = 1;
+    int memoryMb = 512;
+    int timeoutSec = 0;
+    bool network = true;
+    JobStatus status = JobStatus::Queued;
+    std::optional<int> exitCode;
+    QString error;                 // why it failed, other than the script's exit code
+    QString notice;                // e.g. that workspace_size_gb was ignored
+    QString createdAt, startedAt, finishedAt;
+    std::optional<qint64> durationMs;
+    std::optional<qint64> workspaceUsedBytes, workspaceTotalBytes;
+    qint64 stdoutBytes = 0, stderrBytes = 0; // bytes the script wrote (also past the log cap)
+    QString accelerator;
+    QString runDir;
+    QString source;
+
+    QJsonObject toJson(bool withScript = true) const;
+};
+
+} // namespace magpie

@@ -1,0 +1,227 @@
+#include "JobStore.h"
+
+#include "Database.h"
+
+#include <QDir>
+#include <QFile>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QSqlQuery>
+#include <QVariant>
+
+namespace magpie {
+
+namespace {
+const char *kColumns =
+    "seq, request_id, name, script, stateful, workspace_id, workspace_size_gb, env, vcpus, memory_mb, timeout, network,"
+    " status, exit_code, error, notice, created_at, started_at, finished_at, duration_ms, workspace_used_bytes,"
+    " workspace_total_bytes, stdout_bytes, stderr_bytes, accelerator, run_dir, source";
+
+QVariant opt(const std::optional<qint64> &v) { return v ? QVariant(*v) : QVariant(); }
+QVariant optInt(const std::optional<int> &v) { return v ? QVariant(*v) : QVariant(); }
+QVariant str(const QString &s) { return s.isEmpty() ? QVariant() : QVariant(s); }
+
+QString envJson(const QList<QPair<QString, QString>> &env)
+{
+    QJsonObject o;
+    for (const auto &kv : env)
+        o.insert(kv.first, kv.second);
+    return QString::fromUtf8(QJsonDocument(o).toJson(QJsonDocument::Compact));
+}
+
+JobRecord fromRow(const QSqlQuery &q)
+{
+    JobRecord j;
+    int i = 0;
+    j.seq = q.value(i++).toLongLong();
+    j.requestId = q.value(i++).toString();
+    j.name = q.value(i++).toString();
+    j.script = q.value(i++).toString();
+    j.stateful = q.value(i++).toBool();
+    j.workspaceId = q.value(i++).toString();
+    j.workspaceSizeGb = q.value(i++).toInt();
+    const QJsonObject env = QJsonDocument::fromJson(q.value(i++).toString().toUtf8()).object();
+    for (auto it = env.begin(); it != env.end(); ++it)
+        j.env.append({it.key(), it.value().toString()});
+    j.vcpus = q.value(i++).toInt();
+    j.memoryMb = q.value(i++).toInt();
+    j.timeoutSec = q.value(i++).toInt();
+    j.network = q.value(i++).toBool();
+    parseStatus(q.value(i++).toString(), &j.status);
+    if (!q.value(i).isNull()) j.exitCode = q.value(i).toInt();
+    ++i;
+    j.error = q.value(i++).toString();
+    j.notice = q.value(i++).toString();
+    j.createdAt = q.value(i++).toString();
+    j.startedAt = q.value(i++).toString();
+    j.finishedAt = q.value(i++).toString();
+    if (!q.value(i).isNull()) j.durationMs = q.value(i).toLongLong();
+    ++i;
+    if (!q.value(i).isNull()) j.workspaceUsedBytes = q.value(i).toLongLong();
+    ++i;
+    if (!q.value(i).isNull()) j.workspaceTotalBytes = q.value(i).toLongLong();
+    ++i;
+    j.stdoutBytes = q.value(i++).toLongLong();
+    j.stderrBytes = q.value(i++).toLongLong();
+    j.accelerator = q.value(i++).toString();
+    j.runDir = q.value(i++).toString();
+    j.source = q.value(i++).toString();
+    return j;
+}
+} // namespace
+
+JobStore::JobStore(Database &db, QString logDir)
+    : m_db(db), m_logDir(std::move(logDir))
+{
+    QDir().mkpath(m_logDir);
+}
+
+qint64 JobStore::logCapBytes()
+{
+    bool ok = false;
+    const qint64 v = qEnvironmentVariable("MAGPIE_LOG_CAP_BYTES").toLongLong(&ok);
+    return ok && v > 0 ? v : 10LL * 1024 * 1024;
+}
+
+QByteArray JobStore::truncationMarker(qint64 cap)
+{
+    return QByteArrayLiteral("\n[magpie: output truncated: this stream exceeded ") + QByteArray::number(cap) + QByteArrayLiteral(" bytes]\n");
+}
+
+QString JobStore::insert(JobRecord &j)
+{
+    if (!m_db.exec(QStringLiteral("INSERT INTO jobs(request_id, name, script, stateful, workspace_id, workspace_size_gb, env, vcpus,"
+                                  " memory_mb, timeout, network, status, notice, created_at, source) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"),
+                   {j.requestId, j.name, j.script, j.stateful, str(j.workspaceId), j.workspaceSizeGb, envJson(j.env), j.vcpus,
+                    j.memoryMb, j.timeoutSec, j.network, statusName(j.status), str(j.notice), j.createdAt, str(j.source)}))
+        return m_db.error();
+    QSqlQuery q;
+    if (m_db.prepare(q, QStringLiteral("SELECT seq FROM jobs WHERE request_id = ?"), {j.requestId}) && q.exec() && q.next())
+        j.seq = q.value(0).toLongLong();
+    return QString();
+}
+
+QString JobStore::update(const JobRecord &j)
+{
+    if (!m_db.exec(QStringLiteral("UPDATE jobs SET status=?, exit_code=?, error=?, notice=?, started_at=?, finished_at=?, duration_ms=?,"
+                                  " workspace_used_bytes=?, workspace_total_bytes=?, stdout_bytes=?, stderr_bytes=?, accelerator=?,"
+                                  " run_dir=?, workspace_size_gb=? WHERE request_id=?"),
+                   {statusName(j.status), optInt(j.exitCode), str(j.error), str(j.notice), str(j.startedAt), str(j.finishedAt),
+                    opt(j.durationMs), opt(j.workspaceUsedBytes), opt(j.workspaceTotalBytes), j.stdoutBytes, j.stderrBytes,
+                    str(j.accelerator), str(j.runDir), j.workspaceSizeGb, j.requestId}))
+        return m_db.error();
+    return QString();
+}
+
+std::optional<JobRecord> JobStore::get(const QString &requestId) const
+{
+    QSqlQuery q;
+    if (!m_db.prepare(q, QStringLiteral("SELECT %1 FROM jobs WHERE request_id = ?").arg(QLatin1String(kColumns)), {requestId})
+        || !q.exec() || !q.next())
+        return std::nullopt;
+    return fromRow(q);
+}
+
+JobPage JobStore::list(const JobFilter &f) const
+{
+    QStringList where;
+    QVariantList binds;
+    if (!f.workspaceId.isEmpty()) {
+        where << QStringLiteral("workspace_id = ?");
+        binds << f.workspaceId;
+    }
+    if (f.status) {
+        where << QStringLiteral("status = ?");
+        binds << statusName(*f.status);
+    }
+    if (!f.nameContains.isEmpty()) {
+        where << QStringLiteral("name LIKE ? ESCAPE '\\'");
+        QString pat = f.nameContains;
+        pat.replace(QLatin1Char('\\'), QStringLiteral("\\\\")).replace(QLatin1Char('%'), QStringLiteral("\\%")).replace(QLatin1Char('_'), QStringLiteral("\\_"));
+        binds << QStringLiteral("%") + pat + QStringLiteral("%");
+    }
+    const QString whereSql = where.isEmpty() ? QString() : QStringLiteral(" WHERE ") + where.join(QStringLiteral(" AND "));
+    JobPage page;
+    QSqlQuery q;
+    if (m_db.prepare(q, QStringLiteral("SELECT COUNT(*) FROM jobs") + whereSql, binds) && q.exec() && q.next())
+        page.total = q.value(0).toInt();
+    QVariantList b2 = binds;
+    b2 << f.limit << f.offset;
+    if (m_db.prepare(q, QStringLiteral("SELECT %1 FROM jobs%2 ORDER BY seq DESC LIMIT ? OFFSET ?").arg(QLatin1String(kColumns), whereSql), b2) && q.exec())
+        while (q.next())
+            page.jobs.append(fromRow(q));
+    return page;
+}
+
+QList<JobRecord> JobStore::withStatus(JobStatus status) const
+{
+    QList<JobRecord> out;
+    QSqlQuery q;
+    if (m_db.prepare(q, QStringLiteral("SELECT %1 FROM jobs WHERE status = ? ORDER BY seq").arg(QLatin1String(kColumns)), {statusName(status)}) && q.exec())
+        while (q.next())
+            out.append(fromRow(q));
+    return out;
+}
+
+int JobStore::countForWorkspace(const QString &workspaceId, std::optional<JobStatus> status) const
+{
+    QSqlQuery q;
+    const bool ok = status ? m_db.prepare(q, QStringLiteral("SELECT COUNT(*) FROM jobs WHERE workspace_id = ? AND status = ?"), {workspaceId, statusName(*status)})
+                           : m_db.prepare(q, QStringLiteral("SELECT COUNT(*) FROM jobs WHERE workspace_id = ?"), {workspaceId});
+    if (!ok || !q.exec() || !q.next())
+        return 0;
+    return q.value(0).toInt();
+}
+
+QString JobStore::logDir(const QString &requestId) const
+{
+    return m_logDir + QLatin1Char('/') + requestId;
+}
+
+QString JobStore::logPath(const QString &requestId, int stream) const
+{
+    static const char *names[] = {"", "stdout.log", "stderr.log", "vm.log"};
+    return logDir(requestId) + QLatin1Char('/') + QLatin1String(names[stream >= 1 && stream <= 3 ? stream : 3]);
+}
+
+void JobStore::prepareLogs(const QString &requestId)
+{
+    QDir().mkpath(logDir(requestId));
+    for (int s : {1, 2}) {
+        QFile f(logPath(requestId, s));
+        if (!f.exists() && f.open(QIODevice::WriteOnly))
+            f.close();
+    }
+}
+
+qint64 JobStore::appendOutput(JobRecord &job, int stream, const QByteArray &data)
+{
+    qint64 &produced = stream == 1 ? job.stdoutBytes : job.stderrBytes;
+    const qint64 cap = logCapBytes();
+    const qint64 before = produced;
+    produced += data.size();
+    if (before > cap)
+        return 0;
+    QByteArray toWrite = data;
+    if (produced > cap)
+        toWrite = data.left(cap - before) + truncationMarker(cap);
+    QFile f(logPath(job.requestId, stream));
+    if (!f.open(QIODevice::Append))
+        return 0;
+    return f.write(toWrite);
+}
+
+LogChunk JobStore::readLog(const QString &requestId, int stream, qint64 offset, qint64 maxBytes) const
+{
+    LogChunk c;
+    QFile f(logPath(requestId, stream));
+    if (!f.open(QIODevice::ReadOnly))
+        return c;
+    c.size = f.size();
+    c.offset = qBound<qint64>(0, offset, c.size);
+    if (c.offset < c.size && f.seek(c.offset))
+        c.data = f.read(maxBytes);
+    return c;
+}
+
+} // namespace magpie

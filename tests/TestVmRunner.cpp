@@ -1,0 +1,215 @@
+// TestVmRunner — the VM launcher with real QEMU VMs (TCG here) and real workspace disks.
+#include "Database.h"
+#include "VmTestSupport.h"
+#include "WorkspaceStore.h"
+
+#include <QElapsedTimer>
+#include <QTcpServer>
+#include <QTcpSocket>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <csignal>
+
+using namespace magpie;
+using namespace magpie::test;
+
+class TestVmRunner : public QObject
+{
+    Q_OBJECT
+
+private:
+    QTemporaryDir m_tmp;
+    Database m_db;
+    std::unique_ptr<WorkspaceStore> m_store;
+    GuestImage m_image;
+    int m_seq = 0;
+
+    VmConfig config(const QString &script, const QString &workspace = QString())
+    {
+        VmConfig c;
+        c.name = QStringLiteral("test-vmrunner-%1").arg(++m_seq);
+        c.runDir = m_tmp.filePath(QStringLiteral("runs/%1").arg(m_seq));
+        c.vmLogPath = m_tmp.filePath(QStringLiteral("vm-%1.log").arg(m_seq));
+        c.image = m_image;
+        c.accel = Accelerator::Tcg;
+        c.script = script;
+        if (!workspace.isEmpty())
+            c.workspaceDisk = m_store->diskPath(workspace);
+        return c;
+    }
+
+    void ensureWorkspace(const QString &id, int gb = 1)
+    {
+        if (!m_store->exists(id))
+            QCOMPARE(m_store->create(id, gb), QString());
+    }
+
+    QString vmLog(int seq)
+    {
+        QFile f(m_tmp.filePath(QStringLiteral("vm-%1.log").arg(seq)));
+        f.open(QIODevice::ReadOnly);
+        return QString::fromUtf8(f.readAll());
+    }
+
+private slots:
+    void initTestCase()
+    {
+        QVERIFY(m_tmp.isValid());
+        m_image = testImage();
+        QVERIFY2(m_image.isValid(), qPrintable(m_image.error));
+        QVERIFY2(m_db.open(m_tmp.filePath(QStringLiteral("magpie.db"))), qPrintable(m_db.error()));
+        m_store = std::make_unique<WorkspaceStore>(m_db, m_tmp.filePath(QStringLiteral("workspaces")));
+    }
+
+    void stdoutStderrAndExitCodeAreKeptApart()
+    {
+        const RunOutput r = runVm(config(QStringLiteral("echo out; echo err >&2; exit 3")));
+        QVERIFY2(r.result.outcome == VmResult::Exited, qPrintable(r.result.error + vmLog(m_seq)));
+        QCOMPARE(r.result.exitCode, 3);
+        QCOMPARE(r.out, QByteArray("out\n"));
+        QCOMPARE(r.err, QByteArray("err\n"));
+        qInfo("cold job wall time: %lld ms (boot to agent %lld ms)", r.result.wallMs, r.result.bootMs);
+    }
+
+    void counterPersistsAcrossThreeVms()
+    {
+        ensureWorkspace(QStringLiteral("counter"));
+        const QString script = QStringLiteral(R"(
+        if [ -f /workspace/counter ]; then
+            COUNT=$(cat /workspace/counter)
+        else
+            COUNT=0
+        fi
+        COUNT=$((COUNT + 1))
+        echo $COUNT > /workspace/counter
+        echo "Counter is now: $COUNT"
+        )");
+        for (int i = 1; i <= 3; ++i) {
+            const RunOutput r = runVm(config(script, QStringLiteral("counter")));
+            QVERIFY2(r.result.outcome == VmResult::Exited && r.result.exitCode == 0, qPrintable(r.result.error + vmLog(m_seq)));
+            QCOMPARE(r.out, QStringLiteral("Counter is now: %1\n").arg(i).toUtf8());
+            QVERIFY(r.result.usedBytes > 0);
+            QVERIFY(r.result.totalBytes > r.result.usedBytes);
+        }
+    }
+
+    void onlyWorkspaceSurvives()
+    {
+        ensureWorkspace(QStringLiteral("ephemeral-check"));
+        RunOutput r = runVm(config(QStringLiteral("echo t > /tmp/t; echo r > /root/r; echo v > /var/v; echo w > /workspace/w"),
+                                   QStringLiteral("ephemeral-check")));
+        QVERIFY2(r.result.outcome == VmResult::Exited && r.result.exitCode == 0, qPrintable(r.result.error));
+        r = runVm(config(QStringLiteral("ls /tmp/t /root/r /var/v 2>/dev/null; cat /workspace/w"), QStringLiteral("ephemeral-check")));
+        QCOMPARE(r.out, QByteArray("w\n"));
+    }
+
+    void noWorkspaceMeansEmptyWorkspaceAndNoDisk()
+    {
+        const QStringList before = QDir(m_store->dir()).entryList(QDir::Files);
+        VmConfig c = config(QStringLiteral("ls -A /workspace | wc -l; pwd; touch /workspace/x && echo writable"));
+        const QString runDir = c.runDir;
+        const RunOutput r = runVm(c);
+        QVERIFY2(r.result.outcome == VmResult::Exited && r.result.exitCode == 0, qPrintable(r.result.error));
+        QCOMPARE(r.out, QByteArray("0\n/workspace\nwritable\n"));
+        QCOMPARE(QDir(m_store->dir()).entryList(QDir::Files), before);
+        QVERIFY2(!QFileInfo::exists(runDir), "the run folder (overlay, sockets) must be removed");
+    }
+
+    void environmentReachesTheScript()
+    {
+        VmConfig c = config(QStringLiteral("echo \"$GREETING|$OTHER|$HOME\""));
+        c.env = {{QStringLiteral("GREETING"), QStringLiteral("hello world")}, {QStringLiteral("OTHER"), QStringLiteral("a=b")}};
+        const RunOutput r = runVm(c);
+        QCOMPARE(r.out, QByteArray("hello world|a=b|/root\n"));
+    }
+
+    void shebangIsHonoured()
+    {
+        const RunOutput r = runVm(config(QStringLiteral("#!/usr/bin/python3\nimport sys\nprint('py', sys.version_info[0])\nsys.exit(7)\n")));
+        QCOMPARE(r.result.exitCode, 7);
+        QCOMPARE(r.out, QByteArray("py 3\n"));
+    }
+
+    void timeoutEndsTheJobAndTheNextOneRuns()
+    {
+        ensureWorkspace(QStringLiteral("timeout-ws"));
+        VmConfig c = config(QStringLiteral("echo started; sleep 1000"), QStringLiteral("timeout-ws"));
+        c.timeoutSec = 5;
+        const QString marker = c.name;
+        QElapsedTimer t;
+        t.start();
+        RunOutput r = runVm(c);
+        const qint64 ms = t.elapsed();
+        QCOMPARE(r.result.outcome, VmResult::TimedOut);
+        QVERIFY2(r.result.error.contains(QStringLiteral("timed out")), qPrintable(r.result.error));
+        QCOMPARE(r.out, QByteArray("started\n"));
+        qInfo("timeout job took %lld ms in all (5 s limit, boot included)", ms);
+        QVERIFY2(ms < 25000, "a 5 s timeout must not hang");
+        QCOMPARE(qemuProcessesWith(marker), 0);
+        r = runVm(config(QStringLiteral("echo next > /workspace/n; cat /workspace/n"), QStringLiteral("timeout-ws")));
+        QVERIFY2(r.result.outcome == VmResult::Exited && r.result.exitCode == 0, qPrintable(r.result.error));
+        QCOMPARE(r.out, QByteArray("next\n"));
+    }
+
+    void cancelStopsARunningJob()
+    {
+        VmConfig c = config(QStringLiteral("echo go; sleep 1000"));
+        const QString marker = c.name;
+        const RunOutput r = runVm(c, [](VmRunner &vm, const RunOutput &ro) {
+            if (ro.out.contains("go"))
+                vm.cancel();
+        });
+        QCOMPARE(r.result.outcome, VmResult::Cancelled);
+        QCOMPARE(qemuProcessesWith(marker), 0);
+    }
+
+    void killedQemuFailsWithAReasonAndSyncedDataSurvives()
+    {
+        ensureWorkspace(QStringLiteral("crash-ws"));
+        VmConfig c = config(QStringLiteral("echo before-kill > /workspace/synced; sync; echo ready; sleep 1000"), QStringLiteral("crash-ws"));
+        const QString marker = c.name;
+        RunOutput r = runVm(c, [](VmRunner &vm, const RunOutput &ro) {
+            if (ro.out.contains("ready"))
+                ::kill(static_cast<pid_t>(vm.qemuPid()), SIGKILL);
+        });
+        QCOMPARE(r.result.outcome, VmResult::Failed);
+        QVERIFY2(r.result.error.contains(QStringLiteral("unexpectedly")), qPrintable(r.result.error));
+        QCOMPARE(qemuProcessesWith(marker), 0);
+        r = runVm(config(QStringLiteral("cat /workspace/synced"), QStringLiteral("crash-ws")));
+        QVERIFY2(r.result.outcome == VmResult::Exited && r.result.exitCode == 0, qPrintable(r.result.error + vmLog(m_seq)));
+        QCOMPARE(r.out, QByteArray("before-kill\n"));
+    }
+
+    void guestDownloadsFromHostLoopback()
+    {
+        QTcpServer http;
+        QVERIFY(http.listen(QHostAddress::LocalHost, 0));
+        connect(&http, &QTcpServer::newConnection, &http, [&http] {
+            while (QTcpSocket *s = http.nextPendingConnection()) {
+                connect(s, &QTcpSocket::readyRead, s, [s] {
+                    if (!s->readAll().contains("\r\n\r\n"))
+                        return;
+                    const QByteArray body = "payload-from-host\n";
+                    s->write("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\nContent-Length: "
+                             + QByteArray::number(body.size()) + "\r\n\r\n" + body);
+                    s->disconnectFromHost();
+                });
+                connect(s, &QTcpSocket::disconnected, s, &QObject::deleteLater);
+            }
+        });
+        VmConfig c = config(QStringLiteral("curl -sS --max-time 20 http://10.0.2.2:%1/data.txt").arg(http.serverPort()));
+        c.network = true;
+        RunOutput r = runVm(c);
+        QVERIFY2(r.result.exitCode == 0, qPrintable(QString::fromUtf8(r.err) + r.result.error));
+        QCOMPARE(r.out, QByteArray("payload-from-host\n"));
+
+        VmConfig off = config(QStringLiteral("curl -sS --max-time 5 http://10.0.2.2:%1/data.txt").arg(http.serverPort()));
+        off.network = false;
+        r = runVm(off);
+        QVERIFY2(r.result.exitCode != 0, "with the network off the host must be unreachable");
+    }
+};
+
+QTEST_GUILESS_MAIN(TestVmRunner)
+#include "TestVmRunner.moc"
