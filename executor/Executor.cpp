@@ -28,6 +28,10 @@ struct Executor::Task {
     QList<QPair<QString, QString>> opEnv;
     std::function<void(const VmResult &, const QByteArray &, const QByteArray &)> opDone;
     QByteArray opOut, opErr;
+    // When the workspace has no disk yet (its first job has not run), an operation needs no VM:
+    // it ends with this guest-style exit code and output.
+    int opNoDiskExit = 4;
+    QByteArray opNoDiskOut;
     VmRunner *vm = nullptr;
     bool cancelRequested = false;
     int workspaceSizeGb = WorkspaceStore::kDefaultSizeGb;
@@ -498,6 +502,14 @@ void Executor::startTask(const std::shared_ptr<Task> &t)
         });
     };
 
+    if (t->kind == Task::Op && !QFileInfo::exists(m_workspaces->diskPath(t->workspaceId))) {
+        VmResult r;
+        r.outcome = VmResult::Exited;
+        r.exitCode = t->opNoDiskExit;
+        t->opOut = t->opNoDiskOut;
+        QTimer::singleShot(0, this, [this, t, r] { onVmFinished(t, r); });
+        return;
+    }
     if (t->kind == Task::Job && !t->workspaceId.isEmpty() && !QFileInfo::exists(m_workspaces->diskPath(t->workspaceId))) {
         // A new workspace: build its disk now, off the main thread.
         const QString path = m_workspaces->diskPath(t->workspaceId);
@@ -724,7 +736,8 @@ std::optional<QString> Executor::normaliseWorkspacePath(const QString &path, Exe
 }
 
 void Executor::enqueueOp(const QString &workspaceId, const QString &script, const QList<QPair<QString, QString>> &env,
-                         std::function<void(const VmResult &, const QByteArray &, const QByteArray &)> done)
+                         std::function<void(const VmResult &, const QByteArray &, const QByteArray &)> done, int noDiskExit,
+                         const QByteArray &noDiskOut)
 {
     auto t = std::make_shared<Task>();
     t->kind = Task::Op;
@@ -733,6 +746,8 @@ void Executor::enqueueOp(const QString &workspaceId, const QString &script, cons
     t->opScript = script;
     t->opEnv = env;
     t->opDone = std::move(done);
+    t->opNoDiskExit = noDiskExit;
+    t->opNoDiskOut = noDiskOut;
     m_pending.append(t);
     QTimer::singleShot(0, this, &Executor::schedule);
 }
@@ -746,15 +761,14 @@ void Executor::listFiles(const QString &id, const QString &path,
         return done(e, {});
     if (!m_workspaces->exists(id))
         return done(execError(404, QStringLiteral("not_found"), QStringLiteral("no workspace with id '%1'").arg(id)), {});
-    if (!QFileInfo::exists(m_workspaces->diskPath(id))) // created by a job still waiting: nothing in it yet
-        return rel->isEmpty() ? done(std::nullopt, {}) : done(execError(404, QStringLiteral("not_found"), QStringLiteral("no such folder: '%1'").arg(*rel)), {});
     const QString shown = *rel;
     enqueueOp(id, QString::fromLatin1(kListScript), {{QStringLiteral("MAGPIE_PATH"), *rel}},
               [done, shown](const VmResult &r, const QByteArray &out, const QByteArray &err) {
                   if (auto e = opError(r, err, QStringLiteral("folder"), shown))
                       return done(e, {});
                   done(std::nullopt, parseEntries(out));
-              });
+              },
+              rel->isEmpty() ? 0 : 4, "[]");
 }
 
 void Executor::readFile(const QString &id, const QString &path, std::function<void(std::optional<ExecError>, QByteArray)> done)
@@ -767,8 +781,6 @@ void Executor::readFile(const QString &id, const QString &path, std::function<vo
         return done(execError(400, QStringLiteral("invalid_path"), QStringLiteral("path must name a file")), {});
     if (!m_workspaces->exists(id))
         return done(execError(404, QStringLiteral("not_found"), QStringLiteral("no workspace with id '%1'").arg(id)), {});
-    if (!QFileInfo::exists(m_workspaces->diskPath(id)))
-        return done(execError(404, QStringLiteral("not_found"), QStringLiteral("no such file: '%1'").arg(*rel)), {});
     const QString shown = *rel;
     enqueueOp(id, QString::fromLatin1(kReadScript),
               {{QStringLiteral("MAGPIE_PATH"), *rel}, {QStringLiteral("MAGPIE_MAX"), QString::number(maxFileBytes())}},
@@ -783,14 +795,13 @@ void Executor::diskUsage(const QString &id, int limit, std::function<void(std::o
 {
     if (!m_workspaces->exists(id))
         return done(execError(404, QStringLiteral("not_found"), QStringLiteral("no workspace with id '%1'").arg(id)), {});
-    if (!QFileInfo::exists(m_workspaces->diskPath(id)))
-        return done(std::nullopt, {});
     enqueueOp(id, QString::fromLatin1(kUsageScript), {{QStringLiteral("MAGPIE_LIMIT"), QString::number(qBound(1, limit, 1000))}},
               [done](const VmResult &r, const QByteArray &out, const QByteArray &err) {
                   if (auto e = opError(r, err, QStringLiteral("folder"), QString()))
                       return done(e, {});
                   done(std::nullopt, parseEntries(out));
-              });
+              },
+              0, "[]");
 }
 
 // ---------------------------------------------------------------- pool, shutdown

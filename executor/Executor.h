@@ -145,7 +145,8 @@ private:
     void finishJob(const std::shared_ptr<Task> &task, JobStatus status, std::optional<int> exitCode, const QString &error,
                    const VmResult *vm);
     void enqueueOp(const QString &workspaceId, const QString &script, const QList<QPair<QString, QString>> &env,
-                   std::function<void(const VmResult &, const QByteArray &out, const QByteArray &err)> done);
+                   std::function<void(const VmResult &, const QByteArray &out, const QByteArray &err)> done,
+                   int noDiskExit = 4, const QByteArray &noDiskOut = QByteArray());
     bool workspaceBusy(const QString &id) const;
     int queuedFor(const QString &id) const;
     void recover();

@@ -17,7 +17,7 @@ readonly INIT_SCRIPT="$SCRIPT_DIR/init"
 # ---------------------------------------------------------------- recipe parameters
 readonly SUITE=bookworm
 readonly ROOTFS_VARIANT=minbase
-readonly ROOTFS_PACKAGES=bash,coreutils,curl,ca-certificates,python3,git,make,iproute2,e2fsprogs,procps
+readonly ROOTFS_PACKAGES=bash,coreutils,curl,ca-certificates,python3,git,make,iproute2,e2fsprogs,procps,python-is-python3
 readonly ROOTFS_SIZE=4G
 readonly KERNEL_META=linux-image-cloud-amd64
 # Modules wanted in the initramfs; their dependencies are added and ordered automatically.
@@ -34,6 +34,9 @@ CACHE_DIR=${MAGPIE_GUEST_CACHE:-${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/magpie-
 
 # ---------------------------------------------------------------- helpers
 START_SECONDS=$(date +%s.%N)
+# The original stderr, for messages from the exit trap (which may fire while a command's output
+# is redirected into a log file).
+exec 8>&2
 TMP_DIRS=()
 CHILD_PGID=
 
@@ -97,7 +100,7 @@ cleanup() {
         remove_tree "$d" || true
     done
     if [[ $rc -ne 0 ]]; then
-        printf '[guest-image] FAILED (exit %s); no partial file was left in the cache\n' "$rc" >&2
+        printf '[guest-image] FAILED (exit %s); no partial file was left in the cache\n' "$rc" >&8
     fi
     exit "$rc"
 }

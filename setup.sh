@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# setup.sh — prepares a fresh Debian 12 machine for Magpie Desktop: installs what is missing
+# (apt), configures and builds (build/), and builds the guest image (cached; see
+# packaging/guest/README.md). Idempotent: a second run only rebuilds what changed.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+PACKAGES=(
+  build-essential cmake ninja-build pkg-config
+  qt6-base-dev qt6-httpserver-dev qt6-websockets-dev libqt6sql6-sqlite libgl-dev
+  qemu-system-x86 qemu-utils e2fsprogs
+  debootstrap busybox-static cpio
+  python3 python3-venv
+  xvfb xauth
+)
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "[setup] installing: ${missing[*]}"
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+BUILD_DIR="${MAGPIE_BUILD_DIR:-build}"
+if [ ! -f "$BUILD_DIR/build.ninja" ]; then
+  cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
+fi
+cmake --build "$BUILD_DIR"
+# The guest image: kernel + initramfs with our agent + Debian root (needs root for debootstrap).
+$SUDO cmake --build "$BUILD_DIR" --target guest-image
+echo "[setup] done: binary $BUILD_DIR/app/magpie-desktop, guest image $BUILD_DIR/guest"

@@ -1,0 +1,923 @@
+// TestHttpApi — the real `magpie-desktop --headless` binary, its HTTP API (docs/api.md) and its
+// process behaviour (lock, signals, crash recovery), with real VMs (TCG).
+//
+// The server runs as a child process on a temporary data folder and port 0; requests go over a
+// small blocking HTTP/1.1 client on QTcpSocket, so exact bytes (encoded paths, broken bodies)
+// reach the server unchanged.
+#include "VmTestSupport.h"
+
+#include <QDateTime>
+#include <QDir>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QMutex>
+#include <QProcess>
+#include <QRegularExpression>
+#include <QSet>
+#include <QTcpSocket>
+#include <QTemporaryDir>
+#include <QThread>
+#include <QUuid>
+#include <QtTest>
+
+#include <csignal>
+#include <sys/stat.h>
+
+#ifndef MAGPIE_DESKTOP_BIN
+#error "MAGPIE_DESKTOP_BIN must name the magpie-desktop executable"
+#endif
+
+using namespace magpie::test;
+
+namespace {
+
+// ---------------------------------------------------------------- a blocking HTTP client
+
+struct Response {
+    int status = 0;
+    QList<QPair<QByteArray, QByteArray>> headers;
+    QByteArray body;
+    QString failure; // set when no complete response arrived
+
+    QByteArray header(const QByteArray &name) const
+    {
+        for (const auto &h : headers)
+            if (h.first.compare(name, Qt::CaseInsensitive) == 0)
+                return h.second;
+        return QByteArray();
+    }
+    QJsonObject json() const { return QJsonDocument::fromJson(body).object(); }
+    QString errorCode() const { return json().value(QStringLiteral("error")).toObject().value(QStringLiteral("code")).toString(); }
+    QString errorMessage() const { return json().value(QStringLiteral("error")).toObject().value(QStringLiteral("message")).toString(); }
+    QString errorField() const { return json().value(QStringLiteral("error")).toObject().value(QStringLiteral("field")).toString(); }
+    QString describe() const
+    {
+        return failure.isEmpty() ? QStringLiteral("HTTP %1: %2").arg(status).arg(QString::fromUtf8(body.left(600))) : failure;
+    }
+};
+
+// `auth` is the whole Authorization header value; an empty one sends none.
+Response http(quint16 port, const QByteArray &method, const QByteArray &target, const QByteArray &auth,
+              const QByteArray &body = QByteArray(), int timeoutMs = 90000)
+{
+    Response r;
+    QTcpSocket s;
+    s.connectToHost(QStringLiteral("127.0.0.1"), port);
+    if (!s.waitForConnected(5000)) {
+        r.failure = QStringLiteral("connect: ") + s.errorString();
+        return r;
+    }
+    QByteArray req = method + ' ' + target + " HTTP/1.1\r\nHost: 127.0.0.1:" + QByteArray::number(port) + "\r\n";
+    if (!auth.isEmpty())
+        req += "Authorization: " + auth + "\r\n";
+    if (!body.isEmpty() || method == "POST" || method == "PUT")
+        req += "Content-Type: application/json\r\nContent-Length: " + QByteArray::number(body.size()) + "\r\n";
+    req += "\r\n";
+    s.write(req + body);
+    QDeadlineTimer deadline(timeoutMs);
+    while (s.bytesToWrite() > 0 && !deadline.hasExpired())
+        if (!s.waitForBytesWritten(int(qMax<qint64>(1, deadline.remainingTime()))))
+            break;
+    QByteArray buf;
+    int headerEnd = -1;
+    qint64 contentLength = -1;
+    while (!deadline.hasExpired()) {
+        if (headerEnd < 0 && (headerEnd = buf.indexOf("\r\n\r\n")) >= 0) {
+            const QList<QByteArray> lines = buf.left(headerEnd).split('\n');
+            const QList<QByteArray> statusLine = lines.value(0).trimmed().split(' ');
+            r.status = statusLine.value(1).toInt();
+            for (int i = 1; i < lines.size(); ++i) {
+                const int colon = lines[i].indexOf(':');
+                if (colon > 0)
+                    r.headers.append({lines[i].left(colon).trimmed(), lines[i].mid(colon + 1).trimmed()});
+            }
+            contentLength = r.header("Content-Length").isEmpty() ? 0 : r.header("Content-Length").toLongLong();
+        }
+        if (headerEnd >= 0 && buf.size() - (headerEnd + 4) >= contentLength) {
+            r.body = buf.mid(headerEnd + 4, contentLength);
+            return r;
+        }
+        if (s.bytesAvailable() == 0 && !s.waitForReadyRead(int(qMax<qint64>(1, deadline.remainingTime())))) {
+            if (s.state() != QAbstractSocket::ConnectedState && s.bytesAvailable() == 0)
+                break;
+            continue;
+        }
+        buf += s.readAll();
+    }
+    r.failure = QStringLiteral("no complete response to %1 %2 (got %3 bytes: %4)")
+                    .arg(QString::fromLatin1(method), QString::fromUtf8(target))
+                    .arg(buf.size())
+                    .arg(QString::fromUtf8(buf.left(200)));
+    return r;
+}
+
+QDateTime isoTime(const QJsonValue &v)
+{
+    return QDateTime::fromString(v.toString(), Qt::ISODateWithMs);
+}
+
+bool finished(const QString &status)
+{
+    return status != QLatin1String("queued") && status != QLatin1String("running") && !status.isEmpty();
+}
+
+QString guestDir()
+{
+    const QString env = qEnvironmentVariable("MAGPIE_GUEST_DIR");
+    return env.isEmpty() ? QStringLiteral(MAGPIE_TEST_GUEST_DIR) : env;
+}
+
+// ---------------------------------------------------------------- the server process
+
+class Server
+{
+public:
+    QString dataDir;
+    quint16 port = 0;
+    QByteArray key;
+    QString line; // the "listening on" line
+    QProcess proc;
+
+    ~Server()
+    {
+        if (proc.state() != QProcess::NotRunning) {
+            proc.terminate();
+            if (!proc.waitForFinished(30000)) {
+                proc.kill();
+                proc.waitForFinished(5000);
+            }
+        }
+    }
+
+    static QProcessEnvironment environment()
+    {
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert(QStringLiteral("MAGPIE_ACCEL"), QStringLiteral("tcg"));
+        env.insert(QStringLiteral("MAGPIE_GUEST_DIR"), guestDir());
+        env.remove(QStringLiteral("MAGPIE_API_KEY"));
+        return env;
+    }
+
+    // Starts the server and waits for its "listening on" line. Empty string on success.
+    QString start(const QString &dir, const QStringList &extra = {}, const QProcessEnvironment &env = environment())
+    {
+        dataDir = dir;
+        proc.setProcessEnvironment(env);
+        proc.setProcessChannelMode(QProcess::ForwardedErrorChannel);
+        proc.start(QStringLiteral(MAGPIE_DESKTOP_BIN),
+                   QStringList{QStringLiteral("--headless"), QStringLiteral("--data-dir"), dir, QStringLiteral("--listen"),
+                               QStringLiteral("127.0.0.1:0"), QStringLiteral("--max-parallel"), QStringLiteral("2")} + extra);
+        if (!proc.waitForStarted(10000))
+            return QStringLiteral("could not start %1: %2").arg(QStringLiteral(MAGPIE_DESKTOP_BIN), proc.errorString());
+        QElapsedTimer t;
+        t.start();
+        QByteArray out;
+        while (!out.contains('\n') && t.elapsed() < 60000) {
+            if (proc.state() == QProcess::NotRunning)
+                return QStringLiteral("the server exited (code %1) before listening").arg(proc.exitCode());
+            proc.waitForReadyRead(500);
+            out += proc.readAllStandardOutput();
+        }
+        line = QString::fromUtf8(out.left(out.indexOf('\n')));
+        static const QRegularExpression re(QStringLiteral("^listening on http://127\\.0\\.0\\.1:(\\d+)$"));
+        const auto m = re.match(line);
+        if (!m.hasMatch())
+            return QStringLiteral("unexpected first line on stdout: '%1'").arg(QString::fromUtf8(out));
+        port = quint16(m.captured(1).toUInt());
+        if (env.contains(QStringLiteral("MAGPIE_API_KEY")))
+            key = env.value(QStringLiteral("MAGPIE_API_KEY")).toUtf8();
+        else {
+            QFile f(dir + QStringLiteral("/api-key"));
+            if (!f.open(QIODevice::ReadOnly))
+                return QStringLiteral("no api-key file in %1").arg(dir);
+            key = f.readAll().trimmed();
+        }
+        return QString();
+    }
+
+    QByteArray auth() const { return "Bearer " + key; }
+    Response get(const QByteArray &target, int timeoutMs = 90000) const { return http(port, "GET", target, auth(), {}, timeoutMs); }
+    Response post(const QByteArray &target, const QByteArray &body) const { return http(port, "POST", target, auth(), body); }
+    Response del(const QByteArray &target) const { return http(port, "DELETE", target, auth()); }
+
+    QJsonObject submit(const QJsonObject &job) const
+    {
+        const Response r = post("/api/v1/jobs", QJsonDocument(job).toJson(QJsonDocument::Compact));
+        if (r.status != 202)
+            qWarning("submit failed: %s", qPrintable(r.describe()));
+        return r.status == 202 ? r.json() : QJsonObject();
+    }
+    QJsonObject job(const QString &id) const { return get("/api/v1/jobs/" + id.toUtf8()).json(); }
+    QJsonObject waitJob(const QString &id, int timeoutMs = 180000) const
+    {
+        QElapsedTimer t;
+        t.start();
+        QJsonObject j;
+        do {
+            j = job(id);
+            if (finished(j.value(QStringLiteral("status")).toString()))
+                return j;
+            QThread::msleep(300);
+        } while (t.elapsed() < timeoutMs);
+        return j;
+    }
+    QByteArray log(const QString &id, const QByteArray &stream = "stdout") const
+    {
+        return get("/api/v1/jobs/" + id.toUtf8() + "/logs?stream=" + stream).body;
+    }
+
+    int signalAndWait(int sig, int timeoutMs = 60000)
+    {
+        ::kill(pid_t(proc.processId()), sig);
+        if (!proc.waitForFinished(timeoutMs))
+            return -1000;
+        return proc.exitStatus() == QProcess::NormalExit ? proc.exitCode() : -sig;
+    }
+};
+
+// What a rejected request must leave untouched.
+struct Snapshot {
+    int jobsTotal = -1;
+    QByteArray workspaces;
+    QStringList diskFiles;
+    QStringList logDirs;
+    bool operator==(const Snapshot &o) const
+    {
+        return jobsTotal == o.jobsTotal && workspaces == o.workspaces && diskFiles == o.diskFiles && logDirs == o.logDirs;
+    }
+};
+
+} // namespace
+
+class TestHttpApi : public QObject
+{
+    Q_OBJECT
+
+    QTemporaryDir m_tmp;
+    std::unique_ptr<Server> m_srv;
+
+    QString dir(const QString &name) const { return m_tmp.filePath(name); }
+
+    Snapshot snapshot() const
+    {
+        Snapshot s;
+        s.jobsTotal = m_srv->get("/api/v1/jobs").json().value(QStringLiteral("total")).toInt(-1);
+        s.workspaces = m_srv->get("/api/v1/workspaces").body;
+        s.diskFiles = QDir(m_srv->dataDir + QStringLiteral("/workspaces")).entryList(QDir::AllEntries | QDir::NoDotAndDotDot | QDir::Hidden);
+        s.logDirs = QDir(m_srv->dataDir + QStringLiteral("/logs")).entryList(QDir::AllEntries | QDir::NoDotAndDotDot);
+        return s;
+    }
+
+private slots:
+    void initTestCase()
+    {
+        QVERIFY(m_tmp.isValid());
+        QVERIFY2(QFileInfo(QStringLiteral(MAGPIE_DESKTOP_BIN)).isExecutable(), MAGPIE_DESKTOP_BIN);
+        for (const char *f : {"vmlinuz", "initrd.img", "rootfs.qcow2"})
+            QVERIFY2(QFileInfo::exists(guestDir() + QLatin1Char('/') + QLatin1String(f)),
+                     qPrintable(QStringLiteral("no guest image in %1 (build the guest-image target)").arg(guestDir())));
+        m_srv = std::make_unique<Server>();
+        const QString err = m_srv->start(dir(QStringLiteral("main")));
+        QVERIFY2(err.isEmpty(), qPrintable(err));
+    }
+
+    void startupFiles()
+    {
+        const QString d = m_srv->dataDir;
+        // api-key: generated, private, 32 random bytes in base64url.
+        QFileInfo key(d + QStringLiteral("/api-key"));
+        QVERIFY(key.exists());
+        struct stat st {};
+        QCOMPARE(::stat(QFile::encodeName(key.filePath()).constData(), &st), 0);
+        QCOMPARE(int(st.st_mode & 0777), 0600);
+        QVERIFY2(QRegularExpression(QStringLiteral("^[A-Za-z0-9_-]{43}$")).match(QString::fromLatin1(m_srv->key)).hasMatch(), m_srv->key.constData());
+        // endpoint.json
+        QFile ep(d + QStringLiteral("/endpoint.json"));
+        QVERIFY(ep.open(QIODevice::ReadOnly));
+        const QJsonObject o = QJsonDocument::fromJson(ep.readAll()).object();
+        QCOMPARE(o.value(QStringLiteral("url")).toString(), QStringLiteral("http://127.0.0.1:%1").arg(m_srv->port));
+        QCOMPARE(qint64(o.value(QStringLiteral("pid")).toDouble()), m_srv->proc.processId());
+        QCOMPARE(o.value(QStringLiteral("api_key_file")).toString(), key.filePath());
+        QVERIFY(isoTime(o.value(QStringLiteral("started_at"))).isValid());
+        // Exactly one line on stdout.
+        QTest::qWait(200);
+        QCOMPARE(m_srv->proc.readAllStandardOutput(), QByteArray());
+    }
+
+    void health()
+    {
+        for (const QByteArray &auth : {QByteArray(), QByteArray("Bearer wrong")}) {
+            const Response r = http(m_srv->port, "GET", "/api/v1/health", auth);
+            QCOMPARE(r.status, 200);
+            QCOMPARE(r.header("Content-Type"), QByteArray("application/json"));
+            QCOMPARE(r.json().value(QStringLiteral("status")).toString(), QStringLiteral("ok"));
+            QCOMPARE(r.json().value(QStringLiteral("version")).toString(), QStringLiteral("0.1.0"));
+        }
+    }
+
+    void unauthorized_data()
+    {
+        QTest::addColumn<QByteArray>("method");
+        QTest::addColumn<QByteArray>("target");
+        QTest::addColumn<QByteArray>("auth");
+        const QByteArray key = m_srv->key;
+        const QList<QPair<QByteArray, QByteArray>> routes{
+            {"GET", "/api/v1/jobs"}, {"POST", "/api/v1/jobs"}, {"GET", "/api/v1/jobs/x"}, {"POST", "/api/v1/jobs/x/cancel"},
+            {"GET", "/api/v1/jobs/x/logs"}, {"GET", "/api/v1/workspaces"}, {"GET", "/api/v1/workspaces/w"},
+            {"DELETE", "/api/v1/workspaces/w"}, {"GET", "/api/v1/workspaces/w/files"}, {"GET", "/api/v1/workspaces/w/file?path=a"},
+            {"GET", "/api/v1/workspaces/w/usage"}, {"GET", "/api/v1/pool"}};
+        for (const auto &rt : routes) {
+            const QByteArray name = rt.first + ' ' + rt.second;
+            QTest::newRow(name + " no key") << rt.first << rt.second << QByteArray();
+            QTest::newRow(name + " wrong key") << rt.first << rt.second << QByteArray("Bearer not-the-key");
+        }
+        QTest::newRow("basic scheme") << QByteArray("GET") << QByteArray("/api/v1/jobs") << QByteArray("Basic " + key);
+        QTest::newRow("bare key") << QByteArray("GET") << QByteArray("/api/v1/jobs") << key;
+        QTest::newRow("bearer without key") << QByteArray("GET") << QByteArray("/api/v1/jobs") << QByteArray("Bearer");
+        QTest::newRow("key plus one") << QByteArray("GET") << QByteArray("/api/v1/jobs") << QByteArray("Bearer " + key + "x");
+        QTest::newRow("key prefix") << QByteArray("GET") << QByteArray("/api/v1/jobs") << QByteArray("Bearer " + key.left(key.size() - 1));
+        QTest::newRow("key case") << QByteArray("GET") << QByteArray("/api/v1/jobs") << QByteArray("Bearer " + key.toUpper());
+    }
+
+    void unauthorized()
+    {
+        QFETCH(QByteArray, method);
+        QFETCH(QByteArray, target);
+        QFETCH(QByteArray, auth);
+        const Snapshot before = snapshot();
+        const QByteArray body = method == "POST" ? QByteArray(R"({"script":"echo hi"})") : QByteArray();
+        const Response r = http(m_srv->port, method, target, auth, body);
+        QCOMPARE(r.status, 401);
+        QCOMPARE(r.errorCode(), QStringLiteral("unauthorized"));
+        QVERIFY(!r.errorMessage().isEmpty());
+        QVERIFY(r.header("WWW-Authenticate").startsWith("Bearer"));
+        QVERIFY(snapshot() == before);
+    }
+
+    void keySchemeIsCaseInsensitive()
+    {
+        const Response r = http(m_srv->port, "GET", "/api/v1/jobs", "bearer " + m_srv->key);
+        QCOMPARE(r.status, 200);
+    }
+
+    void badInput_data()
+    {
+        QTest::addColumn<QByteArray>("method");
+        QTest::addColumn<QByteArray>("target");
+        QTest::addColumn<QByteArray>("body");
+        QTest::addColumn<int>("status");
+        QTest::addColumn<QString>("code");
+        QTest::addColumn<QString>("field");
+        QTest::addColumn<QString>("message"); // a part of the message, case-insensitive
+
+        const QString req = QStringLiteral("invalid_request");
+        const QString wsid = QStringLiteral("invalid_workspace_id");
+        const QString path = QStringLiteral("invalid_path");
+        auto job = [&](const char *name, const QByteArray &body, int status, const QString &code, const QString &field, const QString &msg) {
+            QTest::newRow(name) << QByteArray("POST") << QByteArray("/api/v1/jobs") << body << status << code << field << msg;
+        };
+        auto get = [&](const char *name, const QByteArray &target, int status, const QString &code, const QString &field, const QString &msg) {
+            QTest::newRow(name) << QByteArray("GET") << target << QByteArray() << status << code << field << msg;
+        };
+
+        // Bodies that are not a JSON object.
+        job("empty body", "", 400, req, "", "empty");
+        job("blank body", " \r\n\t ", 400, req, "", "empty");
+        job("invalid json", "{", 400, req, "", "not valid json");
+        job("invalid json trailing", R"({"script":"echo"} x)", 400, req, "", "not valid json");
+        job("json array", "[]", 400, req, "", "json object");
+        job("json array of object", R"([{"script":"echo"}])", 400, req, "", "json object");
+        job("json string", R"("echo hi")", 400, req, "", "");
+        job("json number", "42", 400, req, "", "");
+        job("json null", "null", 400, req, "", "");
+        job("json true", "true", 400, req, "", "");
+        // script
+        job("missing script", "{}", 400, req, "script", "required");
+        job("null script", R"({"script":null})", 400, req, "script", "required");
+        job("empty script", R"({"script":""})", 400, req, "script", "empty");
+        job("blank script", R"({"script":"  \n\t "})", 400, req, "script", "white space");
+        job("script number", R"({"script":42})", 400, req, "script", "string");
+        job("script array", R"({"script":["echo"]})", 400, req, "script", "string");
+        job("script object", R"({"script":{"a":1}})", 400, req, "script", "string");
+        job("script too large", "{\"script\":\"" + QByteArray(1024 * 1024 + 1, 'a') + "\"}", 413, "payload_too_large", "script", "1048576");
+        {
+            // 349526 x "€" (3 bytes each) = 1048578 bytes of UTF-8, though only 349526 characters.
+            QString euros(349526, QChar(0x20AC));
+            job("script too large in utf-8", "{\"script\":\"" + euros.toUtf8() + "\"}", 413, "payload_too_large", "script", "1048576");
+        }
+        job("body too large", "{\"script\":\"echo\",\"name\":\"" + QByteArray(2 * 1024 * 1024 + 16, 'n') + "\"}", 413,
+            "payload_too_large", "", "2097152");
+        // other fields
+        job("name number", R"({"script":"echo","name":5})", 400, req, "name", "string");
+        job("name too long", "{\"script\":\"echo\",\"name\":\"" + QByteArray(201, 'n') + "\"}", 400, req, "name", "200");
+        job("stateful string", R"({"script":"echo","stateful":"true"})", 400, req, "stateful", "true or false");
+        job("stateful number", R"({"script":"echo","stateful":1})", 400, req, "stateful", "true or false");
+        job("network string", R"({"script":"echo","network":"no"})", 400, req, "network", "true or false");
+        job("env array", R"({"script":"echo","env":["A=1"]})", 400, req, "env", "object");
+        job("env string", R"({"script":"echo","env":"A=1"})", 400, req, "env", "object");
+        job("env value number", R"({"script":"echo","env":{"A":1}})", 400, req, "env", "string");
+        job("env bad name", R"({"script":"echo","env":{"1A":"x"}})", 400, req, "env", "not valid");
+        job("env name with equals", R"({"script":"echo","env":{"A=B":"x"}})", 400, req, "env", "not valid");
+        job("vcpus string", R"({"script":"echo","vcpus":"2"})", 400, req, "vcpus", "whole number");
+        job("vcpus zero", R"({"script":"echo","vcpus":0})", 400, req, "vcpus", "from 1 to 16");
+        job("vcpus too many", R"({"script":"echo","vcpus":17})", 400, req, "vcpus", "from 1 to 16");
+        job("vcpus fraction", R"({"script":"echo","vcpus":1.5})", 400, req, "vcpus", "whole number");
+        job("memory too small", R"({"script":"echo","memory_mb":64})", 400, req, "memory_mb", "128");
+        job("memory too large", R"({"script":"echo","memory_mb":16385})", 400, req, "memory_mb", "16384");
+        job("timeout zero", R"({"script":"echo","timeout":0})", 400, req, "timeout", "");
+        job("timeout fraction", R"({"script":"echo","timeout":2.5})", 400, req, "timeout", "whole number");
+        job("timeout too long", R"({"script":"echo","timeout":604801})", 400, req, "timeout", "604800");
+        // workspace id and size
+        job("workspace id upper case", R"({"script":"echo","stateful":true,"workspace_id":"My-WS"})", 400, wsid, "workspace_id", "");
+        job("workspace id underscore", R"({"script":"echo","stateful":true,"workspace_id":"my_ws"})", 400, wsid, "workspace_id", "");
+        job("workspace id leading hyphen", R"({"script":"echo","stateful":true,"workspace_id":"-ws"})", 400, wsid, "workspace_id", "");
+        job("workspace id too long", "{\"script\":\"echo\",\"stateful\":true,\"workspace_id\":\"" + QByteArray(64, 'a') + "\"}", 400, wsid,
+            "workspace_id", "63");
+        job("workspace id empty", R"({"script":"echo","stateful":true,"workspace_id":""})", 400, wsid, "workspace_id", "");
+        job("workspace id traversal", R"({"script":"echo","stateful":true,"workspace_id":"../etc"})", 400, wsid, "workspace_id", "");
+        job("workspace id slash", R"({"script":"echo","stateful":true,"workspace_id":"a/b"})", 400, wsid, "workspace_id", "");
+        job("workspace id space", R"({"script":"echo","stateful":true,"workspace_id":"a b"})", 400, wsid, "workspace_id", "");
+        job("workspace id unicode", R"({"script":"echo","stateful":true,"workspace_id":"café"})", 400, wsid, "workspace_id", "");
+        job("workspace id number", R"({"script":"echo","stateful":true,"workspace_id":5})", 400, wsid, "workspace_id", "string");
+        job("workspace id without stateful", R"({"script":"echo","workspace_id":"ok-ws"})", 400, req, "workspace_id", "stateful");
+        job("workspace id with stateful false", R"({"script":"echo","stateful":false,"workspace_id":"ok-ws"})", 400, req, "workspace_id",
+            "stateful");
+        job("size without stateful", R"({"script":"echo","workspace_size_gb":5})", 400, req, "workspace_size_gb", "stateful");
+        job("size zero", R"({"script":"echo","stateful":true,"workspace_id":"ok-ws","workspace_size_gb":0})", 400, req, "workspace_size_gb", "");
+        job("size negative", R"({"script":"echo","stateful":true,"workspace_size_gb":-1})", 400, req, "workspace_size_gb", "");
+        job("size 1025", R"({"script":"echo","stateful":true,"workspace_id":"ok-ws","workspace_size_gb":1025})", 400, req, "workspace_size_gb", "1024");
+        job("size huge", R"({"script":"echo","stateful":true,"workspace_size_gb":1e300})", 400, req, "workspace_size_gb", "");
+        job("size fraction", R"({"script":"echo","stateful":true,"workspace_size_gb":1.5})", 400, req, "workspace_size_gb", "whole number");
+        job("size string", R"({"script":"echo","stateful":true,"workspace_size_gb":"10"})", 400, req, "workspace_size_gb", "whole number");
+        job("size bool", R"({"script":"echo","stateful":true,"workspace_size_gb":true})", 400, req, "workspace_size_gb", "whole number");
+
+        // Query parameters.
+        const QByteArray uuid = QUuid::createUuid().toString(QUuid::WithoutBraces).toUtf8();
+        get("limit zero", "/api/v1/jobs?limit=0", 400, req, "limit", "from 1 to 500");
+        get("limit 501", "/api/v1/jobs?limit=501", 400, req, "limit", "from 1 to 500");
+        get("limit text", "/api/v1/jobs?limit=abc", 400, req, "limit", "whole number");
+        get("limit negative", "/api/v1/jobs?limit=-1", 400, req, "limit", "");
+        get("limit fraction", "/api/v1/jobs?limit=1.5", 400, req, "limit", "");
+        get("limit empty", "/api/v1/jobs?limit=", 400, req, "limit", "");
+        get("limit huge", "/api/v1/jobs?limit=99999999999999999999", 400, req, "limit", "");
+        get("offset negative", "/api/v1/jobs?offset=-1", 400, req, "offset", "");
+        get("offset text", "/api/v1/jobs?offset=x", 400, req, "offset", "");
+        get("status unknown", "/api/v1/jobs?status=done", 400, req, "status", "queued");
+        get("status upper case", "/api/v1/jobs?status=RUNNING", 400, req, "status", "");
+        get("jobs workspace filter invalid", "/api/v1/jobs?workspace_id=Bad_Id", 400, wsid, "workspace_id", "");
+        get("logs stream stdin", "/api/v1/jobs/" + uuid + "/logs?stream=stdin", 400, req, "stream", "stdout or stderr");
+        get("logs stream empty", "/api/v1/jobs/" + uuid + "/logs?stream=", 400, req, "stream", "");
+        get("logs offset negative", "/api/v1/jobs/" + uuid + "/logs?offset=-5", 400, req, "offset", "");
+        get("logs offset text", "/api/v1/jobs/" + uuid + "/logs?offset=ten", 400, req, "offset", "");
+        get("logs wait 61", "/api/v1/jobs/" + uuid + "/logs?wait=61", 400, req, "wait", "from 0 to 60");
+        get("logs wait negative", "/api/v1/jobs/" + uuid + "/logs?wait=-1", 400, req, "wait", "");
+        get("logs wait text", "/api/v1/jobs/" + uuid + "/logs?wait=soon", 400, req, "wait", "");
+        get("logs wait fraction", "/api/v1/jobs/" + uuid + "/logs?wait=0.5", 400, req, "wait", "");
+        get("usage limit zero", "/api/v1/workspaces/ghost-ws/usage?limit=0", 400, req, "limit", "");
+        get("usage limit 501", "/api/v1/workspaces/ghost-ws/usage?limit=501", 400, req, "limit", "");
+
+        // File paths that escape the workspace, plain and encoded (checked before anything else).
+        const QList<QPair<const char *, QByteArray>> paths{
+            {"dotdot", ".."}, {"dotdot slash", "../"}, {"dotdot etc", "../etc/passwd"}, {"absolute", "/etc/passwd"},
+            {"absolute encoded", "%2Fetc%2Fpasswd"}, {"inner dotdot", "a/../../b"}, {"trailing dotdot", "a/.."},
+            {"encoded dotdot", "%2e%2e"}, {"encoded dotdot upper", "%2E%2E"}, {"encoded dotdot slash", "%2e%2e%2fetc"},
+            {"mixed encoding", ".%2e/x"}, {"dotdot encoded slash", "..%2fx"}, {"double encoded", "%252e%252e"},
+            {"double encoded slash", "..%252f..%252fetc"}, {"nul", "a%00b"}, {"home", "~/x"}, {"backslash encoded", "..%5c..%5cx"}};
+        for (const auto &p : paths) {
+            for (const char *route : {"files", "file"}) {
+                const QByteArray name = QByteArray(route) + " path " + p.first;
+                QTest::newRow(name.constData()) << QByteArray("GET") << QByteArray("/api/v1/workspaces/ghost-ws/") + route + "?path=" + p.second
+                                                << QByteArray() << 400 << path << QStringLiteral("path") << QString();
+            }
+        }
+        get("file path empty", "/api/v1/workspaces/ghost-ws/file?path=", 400, path, "path", "");
+        get("file path missing", "/api/v1/workspaces/ghost-ws/file", 400, path, "path", "");
+        // Workspace ids in the URL.
+        get("workspace get bad id", "/api/v1/workspaces/Bad_ID", 400, wsid, "workspace_id", "");
+        get("workspace files bad id", "/api/v1/workspaces/UPPER/files", 400, wsid, "workspace_id", "");
+        get("workspace file bad id", "/api/v1/workspaces/-x/file?path=a", 400, wsid, "workspace_id", "");
+        get("workspace usage bad id", "/api/v1/workspaces/a_b/usage", 400, wsid, "workspace_id", "");
+        get("workspace encoded dotdot id", "/api/v1/workspaces/%2e%2e", 400, wsid, "workspace_id", "");
+        QTest::newRow("workspace delete bad id") << QByteArray("DELETE") << QByteArray("/api/v1/workspaces/Bad_ID") << QByteArray() << 400
+                                                 << wsid << QStringLiteral("workspace_id") << QString();
+
+        // Unknown things.
+        const QString nf = QStringLiteral("not_found");
+        get("unknown job", "/api/v1/jobs/" + uuid, 404, nf, "", "no job");
+        get("unknown job not a uuid", "/api/v1/jobs/not-a-job", 404, nf, "", "no job");
+        get("unknown job logs", "/api/v1/jobs/" + uuid + "/logs", 404, nf, "", "no job");
+        get("unknown job logs with wait", "/api/v1/jobs/" + uuid + "/logs?wait=5", 404, nf, "", "no job");
+        QTest::newRow("cancel unknown job") << QByteArray("POST") << "/api/v1/jobs/" + uuid + "/cancel" << QByteArray() << 404 << nf
+                                            << QString() << QStringLiteral("no job");
+        get("unknown workspace", "/api/v1/workspaces/ghost-ws", 404, nf, "", "no workspace");
+        get("unknown workspace files", "/api/v1/workspaces/ghost-ws/files", 404, nf, "", "no workspace");
+        get("unknown workspace file", "/api/v1/workspaces/ghost-ws/file?path=a.txt", 404, nf, "", "no workspace");
+        get("unknown workspace usage", "/api/v1/workspaces/ghost-ws/usage", 404, nf, "", "no workspace");
+        QTest::newRow("delete unknown workspace") << QByteArray("DELETE") << QByteArray("/api/v1/workspaces/ghost-ws") << QByteArray() << 404
+                                                  << nf << QString() << QStringLiteral("no workspace");
+        get("unknown route", "/api/v1/nope", 404, nf, "", "no such route");
+        get("root", "/", 404, nf, "", "");
+        get("other version", "/api/v2/health", 404, nf, "", "");
+        get("trailing slash", "/api/v1/jobs/", 404, nf, "", "");
+        get("too deep", "/api/v1/jobs/a/b/c", 404, nf, "", "");
+        QTest::newRow("wrong method PUT jobs") << QByteArray("PUT") << QByteArray("/api/v1/jobs") << QByteArray(R"({"script":"echo"})") << 404
+                                               << nf << QString() << QStringLiteral("PUT");
+        QTest::newRow("wrong method DELETE job") << QByteArray("DELETE") << "/api/v1/jobs/" + uuid << QByteArray() << 404 << nf << QString()
+                                                 << QString();
+        QTest::newRow("wrong method POST workspaces") << QByteArray("POST") << QByteArray("/api/v1/workspaces") << QByteArray("{}") << 404 << nf
+                                                      << QString() << QString();
+    }
+
+    void badInput()
+    {
+        QFETCH(QByteArray, method);
+        QFETCH(QByteArray, target);
+        QFETCH(QByteArray, body);
+        QFETCH(int, status);
+        QFETCH(QString, code);
+        QFETCH(QString, field);
+        QFETCH(QString, message);
+        const Snapshot before = snapshot();
+        QVERIFY(before.jobsTotal >= 0);
+        const Response r = http(m_srv->port, method, target, m_srv->auth(), body);
+        QVERIFY2(r.failure.isEmpty(), qPrintable(r.failure));
+        QVERIFY2(r.status == status, qPrintable(r.describe()));
+        QCOMPARE(r.header("Content-Type"), QByteArray("application/json"));
+        QCOMPARE(r.errorCode(), code);
+        QVERIFY2(!r.errorMessage().isEmpty(), qPrintable(r.describe()));
+        QVERIFY2(r.errorMessage().contains(message, Qt::CaseInsensitive), qPrintable(r.errorMessage()));
+        QCOMPARE(r.errorField(), field);
+        QVERIFY2(snapshot() == before, "a rejected request changed the job history, the workspaces or the data folder");
+    }
+
+    void realJobAndLogs()
+    {
+        const QJsonObject j = m_srv->submit(QJsonObject{{QStringLiteral("name"), QStringLiteral("logs")},
+                                                        {QStringLiteral("script"), QStringLiteral("echo first; echo oops >&2; sleep 6; echo second")}});
+        const QString id = j.value(QStringLiteral("request_id")).toString();
+        QVERIFY(!id.isEmpty());
+        QCOMPARE(j.value(QStringLiteral("status")).toString(), QStringLiteral("queued"));
+        QCOMPARE(j.value(QStringLiteral("name")).toString(), QStringLiteral("logs"));
+        QCOMPARE(j.value(QStringLiteral("stateful")).toBool(), false);
+        QVERIFY(j.value(QStringLiteral("workspace_id")).isNull());
+        QVERIFY(j.value(QStringLiteral("exit_code")).isNull());
+        QCOMPARE(j.value(QStringLiteral("source")).toString(), QStringLiteral("api"));
+        const QByteArray base = "/api/v1/jobs/" + id.toUtf8();
+
+        // Long-poll: the first line arrives while the job still runs.
+        Response r = m_srv->get(base + "/logs?wait=60");
+        QVERIFY2(r.status == 200, qPrintable(r.describe()));
+        QCOMPARE(r.header("Content-Type"), QByteArray("application/octet-stream"));
+        QCOMPARE(r.body, QByteArray("first\n"));
+        QCOMPARE(r.header("X-Magpie-Offset"), QByteArray("0"));
+        QCOMPARE(r.header("X-Magpie-Next-Offset"), QByteArray("6"));
+        QCOMPARE(r.header("X-Magpie-Job-Status"), QByteArray("running"));
+        QVERIFY(r.header("X-Magpie-Complete").isEmpty());
+        QCOMPARE(m_srv->job(id).value(QStringLiteral("status")).toString(), QStringLiteral("running"));
+
+        // The next request is held until "second" is written (about 6 s later).
+        QElapsedTimer t;
+        t.start();
+        r = m_srv->get(base + "/logs?offset=6&wait=60");
+        QCOMPARE(r.status, 200);
+        QCOMPARE(r.body, QByteArray("second\n"));
+        QCOMPARE(r.header("X-Magpie-Offset"), QByteArray("6"));
+        QCOMPARE(r.header("X-Magpie-Next-Offset"), QByteArray("13"));
+        QVERIFY2(t.elapsed() > 2000, qPrintable(QString::number(t.elapsed())));
+
+        // Nothing more: held until the job finishes, then complete.
+        r = m_srv->get(base + "/logs?offset=13&wait=60");
+        QCOMPARE(r.status, 200);
+        QCOMPARE(r.body, QByteArray());
+        QCOMPARE(r.header("X-Magpie-Complete"), QByteArray("true"));
+        QCOMPARE(r.header("X-Magpie-Job-Status"), QByteArray("completed"));
+
+        const QJsonObject done = m_srv->waitJob(id);
+        QCOMPARE(done.value(QStringLiteral("status")).toString(), QStringLiteral("completed"));
+        QCOMPARE(done.value(QStringLiteral("exit_code")).toInt(-1), 0);
+        QVERIFY(done.value(QStringLiteral("error")).isNull());
+        QCOMPARE(done.value(QStringLiteral("stdout_bytes")).toInt(), 13);
+        QCOMPARE(done.value(QStringLiteral("stderr_bytes")).toInt(), 5);
+        QCOMPARE(done.value(QStringLiteral("script")).toString(), QStringLiteral("echo first; echo oops >&2; sleep 6; echo second"));
+        QCOMPARE(done.value(QStringLiteral("accelerator")).toString(), QStringLiteral("tcg"));
+        QVERIFY(isoTime(done.value(QStringLiteral("started_at"))) <= isoTime(done.value(QStringLiteral("finished_at"))));
+        QVERIFY(done.value(QStringLiteral("duration_ms")).toDouble() >= 6000);
+
+        // Offsets, stderr, and a finished log without waiting.
+        r = m_srv->get(base + "/logs?offset=2");
+        QCOMPARE(r.body, QByteArray("rst\nsecond\n"));
+        QCOMPARE(r.header("X-Magpie-Complete"), QByteArray("true"));
+        r = m_srv->get(base + "/logs?stream=stderr&wait=10");
+        QCOMPARE(r.body, QByteArray("oops\n"));
+        QCOMPARE(r.header("X-Magpie-Complete"), QByteArray("true"));
+
+        // Cancelling a finished job is a conflict and changes nothing.
+        r = m_srv->post(base + "/cancel", QByteArray());
+        QCOMPARE(r.status, 409);
+        QCOMPARE(r.errorCode(), QStringLiteral("conflict"));
+        QCOMPARE(m_srv->job(id).value(QStringLiteral("status")).toString(), QStringLiteral("completed"));
+
+        // Listing: newest first, without the script; filters.
+        QJsonObject list = m_srv->get("/api/v1/jobs").json();
+        QVERIFY(list.value(QStringLiteral("total")).toInt() >= 1);
+        QCOMPARE(list.value(QStringLiteral("limit")).toInt(), 50);
+        QCOMPARE(list.value(QStringLiteral("offset")).toInt(), 0);
+        const QJsonObject first = list.value(QStringLiteral("jobs")).toArray().first().toObject();
+        QCOMPARE(first.value(QStringLiteral("request_id")).toString(), id);
+        QVERIFY(!first.contains(QStringLiteral("script")));
+        list = m_srv->get("/api/v1/jobs?status=completed&limit=1").json();
+        QCOMPARE(list.value(QStringLiteral("jobs")).toArray().size(), 1);
+        QCOMPARE(list.value(QStringLiteral("limit")).toInt(), 1);
+        QCOMPARE(m_srv->get("/api/v1/jobs?status=running").json().value(QStringLiteral("total")).toInt(), 0);
+        QCOMPARE(m_srv->get("/api/v1/jobs?workspace_id=&status=&limit=50&offset=0").status, 200);
+        QCOMPARE(m_srv->get("/api/v1/jobs?offset=1000").json().value(QStringLiteral("jobs")).toArray().size(), 0);
+
+        const QJsonObject pool = m_srv->get("/api/v1/pool").json();
+        QCOMPARE(pool.value(QStringLiteral("max_parallel")).toInt(), 2);
+        QCOMPARE(pool.value(QStringLiteral("accelerator")).toString(), QStringLiteral("tcg"));
+    }
+
+    void twentyIncrementsAtOnce()
+    {
+        const QString script = QStringLiteral("c=$(cat /workspace/counter 2>/dev/null || echo 0)\n"
+                                              "c=$((c + 1))\n"
+                                              "echo $c > /workspace/counter\n"
+                                              "echo \"counter=$c\"\n");
+        const QByteArray body = QJsonDocument(QJsonObject{{QStringLiteral("script"), script},
+                                                          {QStringLiteral("stateful"), true},
+                                                          {QStringLiteral("workspace_id"), QStringLiteral("counter")},
+                                                          {QStringLiteral("network"), false}})
+                                    .toJson(QJsonDocument::Compact);
+        QMutex mutex;
+        QStringList ids;
+        QStringList failures;
+        QList<QThread *> threads;
+        const quint16 port = m_srv->port;
+        const QByteArray auth = m_srv->auth();
+        for (int t = 0; t < 4; ++t) {
+            threads << QThread::create([&, port, auth] {
+                for (int i = 0; i < 5; ++i) {
+                    const Response r = http(port, "POST", "/api/v1/jobs", auth, body);
+                    QMutexLocker lock(&mutex);
+                    if (r.status == 202)
+                        ids << r.json().value(QStringLiteral("request_id")).toString();
+                    else
+                        failures << r.describe();
+                }
+            });
+        }
+        for (QThread *t : threads)
+            t->start();
+        for (QThread *t : threads) {
+            t->wait();
+            delete t;
+        }
+        QVERIFY2(failures.isEmpty(), qPrintable(failures.join(QLatin1Char('\n'))));
+        QCOMPARE(ids.size(), 20);
+        QCOMPARE(QSet<QString>(ids.begin(), ids.end()).size(), 20);
+
+        // Busy: deleting is refused while jobs are queued or running, and nothing is lost.
+        Response r = m_srv->del("/api/v1/workspaces/counter");
+        QCOMPARE(r.status, 409);
+        QCOMPARE(r.errorCode(), QStringLiteral("conflict"));
+        const QJsonObject ws = m_srv->get("/api/v1/workspaces/counter").json();
+        QVERIFY2(ws.value(QStringLiteral("state")).toString() != QLatin1String("idle"), qPrintable(ws.value(QStringLiteral("state")).toString()));
+        QVERIFY(ws.value(QStringLiteral("queued")).toInt() >= 1);
+
+        struct Run {
+            QDateTime start, end;
+            int value;
+            QString id;
+        };
+        QList<Run> runs;
+        for (const QString &id : std::as_const(ids)) {
+            const QJsonObject j = m_srv->waitJob(id, 400000);
+            QVERIFY2(j.value(QStringLiteral("status")).toString() == QLatin1String("completed"), qPrintable(QJsonDocument(j).toJson()));
+            QCOMPARE(j.value(QStringLiteral("exit_code")).toInt(-1), 0);
+            const QByteArray out = m_srv->log(id).trimmed();
+            QVERIFY2(out.startsWith("counter="), out.constData());
+            runs.append({isoTime(j.value(QStringLiteral("started_at"))), isoTime(j.value(QStringLiteral("finished_at"))),
+                         out.mid(8).toInt(), id});
+        }
+        std::sort(runs.begin(), runs.end(), [](const Run &a, const Run &b) { return a.start < b.start; });
+        for (int i = 0; i < runs.size(); ++i) {
+            QVERIFY(runs[i].start.isValid() && runs[i].end.isValid());
+            QCOMPARE(runs[i].value, i + 1); // each saw the previous one's write
+            if (i > 0)
+                QVERIFY2(runs[i - 1].end <= runs[i].start,
+                         qPrintable(QStringLiteral("jobs %1 and %2 on one workspace overlapped").arg(runs[i - 1].id, runs[i].id)));
+        }
+
+        // The file the jobs wrote, through the files routes.
+        r = m_srv->get("/api/v1/workspaces/counter/files");
+        QVERIFY2(r.status == 200, qPrintable(r.describe()));
+        QCOMPARE(r.json().value(QStringLiteral("workspace_id")).toString(), QStringLiteral("counter"));
+        QCOMPARE(r.json().value(QStringLiteral("path")).toString(), QString());
+        bool found = false;
+        for (const QJsonValue &v : r.json().value(QStringLiteral("entries")).toArray()) {
+            const QJsonObject e = v.toObject();
+            if (e.value(QStringLiteral("name")).toString() == QLatin1String("counter")) {
+                found = true;
+                QCOMPARE(e.value(QStringLiteral("type")).toString(), QStringLiteral("file"));
+                QCOMPARE(e.value(QStringLiteral("size")).toInt(), 3);
+                QCOMPARE(e.value(QStringLiteral("path")).toString(), QStringLiteral("counter"));
+                QVERIFY(isoTime(e.value(QStringLiteral("modified_at"))).isValid());
+            }
+        }
+        QVERIFY2(found, r.body.constData());
+        r = m_srv->get("/api/v1/workspaces/counter/file?path=counter");
+        QVERIFY2(r.status == 200, qPrintable(r.describe()));
+        QCOMPARE(r.body, QByteArray("20\n"));
+        QCOMPARE(r.header("Content-Type"), QByteArray("application/octet-stream"));
+        QVERIFY2(r.header("Content-Disposition").startsWith("attachment; filename=\"counter\""), r.header("Content-Disposition").constData());
+        r = m_srv->get("/api/v1/workspaces/counter/file?path=no-such-file");
+        QCOMPARE(r.status, 404);
+        QCOMPARE(r.errorCode(), QStringLiteral("not_found"));
+        r = m_srv->get("/api/v1/workspaces/counter/files?path=counter"); // a file, not a folder
+        QCOMPARE(r.status, 404);
+
+        const QJsonObject after = m_srv->get("/api/v1/workspaces/counter").json();
+        QCOMPARE(after.value(QStringLiteral("state")).toString(), QStringLiteral("idle"));
+        QCOMPARE(after.value(QStringLiteral("job_count")).toInt(), 20);
+        QCOMPARE(m_srv->get("/api/v1/jobs?workspace_id=counter&limit=500").json().value(QStringLiteral("total")).toInt(), 20);
+    }
+
+    void differentWorkspacesRunInParallel()
+    {
+        const QJsonObject a = m_srv->submit(QJsonObject{{QStringLiteral("script"), QStringLiteral("sleep 4")},
+                                                        {QStringLiteral("stateful"), true},
+                                                        {QStringLiteral("workspace_id"), QStringLiteral("par-a")},
+                                                        {QStringLiteral("workspace_size_gb"), 1}});
+        const QJsonObject b = m_srv->submit(QJsonObject{{QStringLiteral("script"), QStringLiteral("sleep 4; exit 7")},
+                                                        {QStringLiteral("stateful"), true},
+                                                        {QStringLiteral("workspace_id"), QStringLiteral("par-b")}});
+        QCOMPARE(a.value(QStringLiteral("workspace_size_gb")).toInt(), 1);
+        QCOMPARE(b.value(QStringLiteral("workspace_size_gb")).toInt(), 10);
+        const QJsonObject ra = m_srv->waitJob(a.value(QStringLiteral("request_id")).toString());
+        const QJsonObject rb = m_srv->waitJob(b.value(QStringLiteral("request_id")).toString());
+        QCOMPARE(ra.value(QStringLiteral("status")).toString(), QStringLiteral("completed"));
+        QCOMPARE(rb.value(QStringLiteral("status")).toString(), QStringLiteral("failed"));
+        QCOMPARE(rb.value(QStringLiteral("exit_code")).toInt(), 7);
+        QVERIFY(rb.value(QStringLiteral("error")).isNull());
+        const QDateTime as = isoTime(ra.value(QStringLiteral("started_at"))), ae = isoTime(ra.value(QStringLiteral("finished_at")));
+        const QDateTime bs = isoTime(rb.value(QStringLiteral("started_at"))), be = isoTime(rb.value(QStringLiteral("finished_at")));
+        QVERIFY2(as < be && bs < ae, "jobs on two different workspaces did not overlap in time");
+
+        // Deleting an idle workspace; afterwards it is gone, its history stays.
+        Response r = m_srv->del("/api/v1/workspaces/par-a");
+        QVERIFY2(r.status == 200, qPrintable(r.describe()));
+        QCOMPARE(r.json().value(QStringLiteral("deleted")).toString(), QStringLiteral("par-a"));
+        QCOMPARE(m_srv->get("/api/v1/workspaces/par-a").status, 404);
+        QCOMPARE(m_srv->del("/api/v1/workspaces/par-a").status, 404);
+        QVERIFY(!QFileInfo::exists(m_srv->dataDir + QStringLiteral("/workspaces/par-a.qcow2")));
+        QCOMPARE(m_srv->get("/api/v1/jobs?workspace_id=par-a").json().value(QStringLiteral("total")).toInt(), 1);
+        bool listed = false;
+        for (const QJsonValue &v : m_srv->get("/api/v1/workspaces").json().value(QStringLiteral("workspaces")).toArray())
+            listed |= v.toObject().value(QStringLiteral("id")).toString() == QLatin1String("par-a");
+        QVERIFY(!listed);
+    }
+
+    void secondServerOnSameDataDirExits()
+    {
+        QProcess p;
+        p.setProcessEnvironment(Server::environment());
+        QElapsedTimer t;
+        t.start();
+        p.start(QStringLiteral(MAGPIE_DESKTOP_BIN), {QStringLiteral("--headless"), QStringLiteral("--data-dir"), m_srv->dataDir,
+                                                     QStringLiteral("--listen"), QStringLiteral("127.0.0.1:0")});
+        QVERIFY(p.waitForFinished(10000));
+        QVERIFY2(t.elapsed() < 5000, qPrintable(QString::number(t.elapsed())));
+        QCOMPARE(p.exitStatus(), QProcess::NormalExit);
+        QVERIFY(p.exitCode() != 0);
+        const QString err = QString::fromLocal8Bit(p.readAllStandardError());
+        QVERIFY2(err.contains(QStringLiteral("already using")) && err.contains(m_srv->dataDir), qPrintable(err));
+        QVERIFY2(err.contains(QString::number(m_srv->proc.processId())), qPrintable(err));
+        QCOMPARE(p.readAllStandardOutput(), QByteArray());
+        // The first one is unharmed.
+        QCOMPARE(http(m_srv->port, "GET", "/api/v1/health", {}).status, 200);
+        QFile ep(m_srv->dataDir + QStringLiteral("/endpoint.json"));
+        QVERIFY(ep.open(QIODevice::ReadOnly));
+        QCOMPARE(qint64(QJsonDocument::fromJson(ep.readAll()).object().value(QStringLiteral("pid")).toDouble()), m_srv->proc.processId());
+    }
+
+    void keyFromEnvironmentAndLoopbackOnly()
+    {
+        {
+            Server s;
+            QProcessEnvironment env = Server::environment();
+            env.insert(QStringLiteral("MAGPIE_API_KEY"), QStringLiteral("env-key-0123456789"));
+            const QString err = s.start(dir(QStringLiteral("envkey")), {}, env);
+            QVERIFY2(err.isEmpty(), qPrintable(err));
+            QCOMPARE(http(s.port, "GET", "/api/v1/jobs", "Bearer env-key-0123456789").status, 200);
+            QCOMPARE(http(s.port, "GET", "/api/v1/jobs", "Bearer " + m_srv->key).status, 401);
+            QVERIFY(!QFileInfo::exists(s.dataDir + QStringLiteral("/api-key")));
+            QFile ep(s.dataDir + QStringLiteral("/endpoint.json"));
+            QVERIFY(ep.open(QIODevice::ReadOnly));
+            QVERIFY(QJsonDocument::fromJson(ep.readAll()).object().value(QStringLiteral("api_key_file")).isNull());
+            QCOMPARE(s.signalAndWait(SIGINT), 0);
+            QVERIFY(!QFileInfo::exists(s.dataDir + QStringLiteral("/endpoint.json")));
+        }
+        for (const QString &listen : {QStringLiteral("0.0.0.0:0"), QStringLiteral("192.168.1.10:8080"), QStringLiteral("[::]:0")}) {
+            QProcess p;
+            p.setProcessEnvironment(Server::environment());
+            p.start(QStringLiteral(MAGPIE_DESKTOP_BIN), {QStringLiteral("--headless"), QStringLiteral("--data-dir"), dir(QStringLiteral("refused")),
+                                                         QStringLiteral("--listen"), listen});
+            QVERIFY(p.waitForFinished(10000));
+            QVERIFY(p.exitCode() != 0);
+            const QString err = QString::fromLocal8Bit(p.readAllStandardError());
+            QVERIFY2(err.contains(QStringLiteral("loopback")), qPrintable(err));
+            QCOMPARE(p.readAllStandardOutput(), QByteArray());
+        }
+    }
+
+    void killedServerRecovers()
+    {
+        auto s = std::make_unique<Server>();
+        const QString d = dir(QStringLiteral("crash"));
+        QString err = s->start(d);
+        QVERIFY2(err.isEmpty(), qPrintable(err));
+        const QJsonObject a = s->submit(QJsonObject{
+            {QStringLiteral("script"), QStringLiteral("echo synced > /workspace/s; sync; echo ready; sleep 1000")},
+            {QStringLiteral("stateful"), true},
+            {QStringLiteral("workspace_id"), QStringLiteral("crash")}});
+        const QJsonObject b = s->submit(QJsonObject{{QStringLiteral("script"), QStringLiteral("cat /workspace/s")},
+                                                    {QStringLiteral("stateful"), true},
+                                                    {QStringLiteral("workspace_id"), QStringLiteral("crash")}});
+        const QString ida = a.value(QStringLiteral("request_id")).toString();
+        const QString idb = b.value(QStringLiteral("request_id")).toString();
+        QVERIFY(!ida.isEmpty() && !idb.isEmpty());
+        QByteArray out;
+        QElapsedTimer t;
+        t.start();
+        while (!out.contains("ready") && t.elapsed() < 120000) {
+            const Response r = s->get("/api/v1/jobs/" + ida.toUtf8() + "/logs?wait=30&offset=" + QByteArray::number(out.size()));
+            QCOMPARE(r.status, 200);
+            out += r.body;
+            QVERIFY(r.header("X-Magpie-Complete").isEmpty());
+        }
+        QVERIFY2(out.contains("ready"), out.constData());
+        QCOMPARE(s->job(idb).value(QStringLiteral("status")).toString(), QStringLiteral("queued"));
+
+        QCOMPARE(s->signalAndWait(SIGKILL), -SIGKILL);
+        s.reset();
+        QVERIFY2(qemuProcessesWith(ida) > 0, "the first job's VM should outlive the killed server until the restart");
+
+        auto s2 = std::make_unique<Server>();
+        err = s2->start(d);
+        QVERIFY2(err.isEmpty(), qPrintable(err));
+        const QJsonObject ra = s2->job(ida);
+        QCOMPARE(ra.value(QStringLiteral("status")).toString(), QStringLiteral("failed"));
+        QVERIFY2(ra.value(QStringLiteral("error")).toString().contains(QStringLiteral("interrupted")),
+                 qPrintable(ra.value(QStringLiteral("error")).toString()));
+        QVERIFY(ra.value(QStringLiteral("exit_code")).isNull());
+        QVERIFY(!ra.value(QStringLiteral("finished_at")).toString().isEmpty());
+        QCOMPARE(qemuProcessesWith(ida), 0);
+
+        const QJsonObject rb = s2->waitJob(idb);
+        QCOMPARE(rb.value(QStringLiteral("status")).toString(), QStringLiteral("completed"));
+        QCOMPARE(s2->log(idb), QByteArray("synced\n"));
+        QCOMPARE(qemuProcessesWith(ida), 0);
+        QCOMPARE(s2->signalAndWait(SIGTERM), 0);
+    }
+
+    void sigtermStopsCleanly()
+    {
+        // A running job is stopped and recorded as interrupted; the process exits 0 and leaves
+        // no endpoint.json and no lock behind.
+        const QJsonObject j = m_srv->submit(QJsonObject{{QStringLiteral("script"), QStringLiteral("echo up; sleep 1000")}});
+        const QString id = j.value(QStringLiteral("request_id")).toString();
+        const Response r = m_srv->get("/api/v1/jobs/" + id.toUtf8() + "/logs?wait=60");
+        QCOMPARE(r.body, QByteArray("up\n"));
+        // A held request is answered when the server stops.
+        const quint16 port = m_srv->port;
+        const QByteArray auth = m_srv->auth();
+        Response held;
+        QThread *waiter = QThread::create([&] { held = http(port, "GET", "/api/v1/jobs/" + id.toUtf8() + "/logs?offset=3&wait=60", auth); });
+        waiter->start();
+        QTest::qWait(500);
+        QElapsedTimer t;
+        t.start();
+        QCOMPARE(m_srv->signalAndWait(SIGTERM), 0);
+        QVERIFY2(t.elapsed() < 30000, qPrintable(QString::number(t.elapsed())));
+        waiter->wait();
+        delete waiter;
+        QVERIFY2(held.status == 200 || !held.failure.isEmpty(), qPrintable(held.describe()));
+        QVERIFY(!QFileInfo::exists(m_srv->dataDir + QStringLiteral("/endpoint.json")));
+        QCOMPARE(qemuProcessesWith(id), 0);
+
+        Server again;
+        const QString err = again.start(m_srv->dataDir);
+        QVERIFY2(err.isEmpty(), qPrintable(err));
+        const QJsonObject rj = again.job(id);
+        QCOMPARE(rj.value(QStringLiteral("status")).toString(), QStringLiteral("failed"));
+        QVERIFY2(rj.value(QStringLiteral("error")).toString().contains(QStringLiteral("interrupted")), qPrintable(rj.value(QStringLiteral("error")).toString()));
+        QCOMPARE(again.signalAndWait(SIGTERM), 0);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestHttpApi)
+#include "TestHttpApi.moc"
