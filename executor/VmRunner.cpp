@@ -182,7 +182,8 @@ void VmRunner::onNewConnection()
 
 void VmRunner::onReadyRead()
 {
-    m_inbuf += m_sock->readAll();
+    if (m_sock->isOpen())
+        m_inbuf += m_sock->readAll();
     qsizetype pos = 0;
     while (true) {
         uint8_t type = 0;
@@ -246,6 +247,8 @@ void VmRunner::handleFrame(uint8_t type, const QByteArray &payload)
         m_failText = QString::fromUtf8(payload);
         appendVmLog("[agent] FAIL " + payload + "\n");
         m_runTimer.stop();
+        if (m_sock)
+            m_sock->abort();
         m_graceTimer.start(m_cfg.killGraceSec * 1000);
         return;
     case guest::Msg::Exit: {
@@ -272,7 +275,10 @@ void VmRunner::handleFrame(uint8_t type, const QByteArray &payload)
         }
         Q_UNUSED(killed);
         appendVmLog(QStringLiteral("[host] script ended with exit code %1 after %2 ms\n").arg(m_result.exitCode).arg(m_clock.elapsed()).toUtf8());
-        // The workspace is unmounted; the guest powers off by itself. Give it the grace period.
+        // The workspace is unmounted; the guest powers off by itself. Closing our end tells the
+        // agent that everything arrived, so it powers off at once. Give it the grace period.
+        if (m_sock)
+            m_sock->abort();
         m_graceTimer.start(m_cfg.killGraceSec * 1000);
         return;
     }
@@ -397,16 +403,18 @@ void VmRunner::finish()
     m_bootTimer.stop();
     m_runTimer.stop();
     m_graceTimer.stop();
-    if (m_gotFail)
-        m_result.outcome = VmResult::Failed;
-    else if (m_timedOut)
+    if (m_timedOut) // a KILL that reached the agent before the script started ends as FAIL: still a timeout
         m_result.outcome = VmResult::TimedOut;
     else if (m_cancelled)
         m_result.outcome = VmResult::Cancelled;
+    else if (m_gotFail)
+        m_result.outcome = VmResult::Failed;
     else if (m_gotExit)
         m_result.outcome = VmResult::Exited;
     else
         m_result.outcome = VmResult::Failed;
+    if (m_result.outcome != VmResult::Failed && m_gotFail)
+        m_result.error.clear(); // the agent's "cancelled by the host" sentence; ours follows
     if (m_result.outcome == VmResult::TimedOut && m_result.error.isEmpty())
         m_result.error = QStringLiteral("timed out after %1 s").arg(m_cfg.timeoutSec);
     if (m_result.outcome == VmResult::Cancelled && m_result.error.isEmpty())

@@ -20,6 +20,7 @@ import argparse
 import http.server
 import json
 import os
+import select
 import shutil
 import socket
 import struct
@@ -136,7 +137,8 @@ class Harness:
         return qcow
 
     def run(self, job, ws=None, kill_after=None, job_delay=0.0, timeout=120, hotplug_ws=None,
-            hotplug_after=None, kill_before_started_after=None):
+            hotplug_after=None, kill_before_started_after=None, read_pause=None,
+            close_after_exit=False, job_pieces=1):
         """Boots one VM and plays the host side. Returns a Result.
 
         ws: qcow2 path attached at boot as the workspace disk.
@@ -144,6 +146,10 @@ class Harness:
         job_delay: seconds to wait after HELLO before sending JOB (VM booted ahead of time).
         hotplug_ws/hotplug_after: attach this qcow2 via QMP that many seconds after JOB is sent.
         kill_before_started_after: send KILL that many seconds after JOB (no STARTED needed).
+        read_pause: stop reading the socket for that many seconds right after STARTED (a slow host).
+        close_after_exit: close the control socket as soon as EXIT/FAIL is read (the agent then
+            powers off at once instead of waiting for QEMU to pass on the last bytes).
+        job_pieces: send the JOB frame in that many pieces, 50 ms apart (the agent must reassemble).
         """
         self.counter += 1
         n = self.counter
@@ -186,6 +192,14 @@ class Harness:
             conn, _ = lsock.accept()
             lsock.close()
             conn.setblocking(False)
+
+            def send(data):
+                conn.setblocking(True)
+                try:
+                    conn.sendall(data)
+                finally:
+                    conn.setblocking(False)
+
             buf = b""
             job_sent_at = None
             killed_sent = False
@@ -197,17 +211,24 @@ class Harness:
                 if now > deadline:
                     raise AssertionError("timeout after %ds waiting for EXIT/FAIL" % timeout)
                 if pending_job_at is not None and now >= pending_job_at:
-                    conn.sendall(job)
+                    cuts = [0, 1, 3] + [len(job) * i // job_pieces for i in range(1, job_pieces)] if job_pieces > 1 else []
+                    cuts = sorted(set(c for c in cuts if 0 < c < len(job)))
+                    prev = 0
+                    for c in cuts:
+                        send(job[prev:c])
+                        prev = c
+                        time.sleep(0.05)
+                    send(job[prev:])
                     job_sent_at = now
                     pending_job_at = None
                 if (kill_after is not None and res.t_started is not None and not killed_sent
                         and now - t0 >= res.t_started + kill_after):
-                    conn.sendall(encode(KILL))
+                    send(encode(KILL))
                     killed_sent = True
                     res.t_kill = now - t0
                 if (kill_before_started_after is not None and job_sent_at is not None and not killed_sent
                         and now - job_sent_at >= kill_before_started_after):
-                    conn.sendall(encode(KILL))
+                    send(encode(KILL))
                     killed_sent = True
                     res.t_kill = now - t0
                 if (hotplug_ws and not hotplugged and job_sent_at is not None
@@ -215,7 +236,6 @@ class Harness:
                     qmp_hotplug(qmp_path, hotplug_ws)
                     hotplugged = True
                     res.t_hotplug = time.monotonic() - t0
-                import select
                 r, _, _ = select.select([conn], [], [], 0.02)
                 if not r:
                     if qemu.poll() is not None:
@@ -243,6 +263,8 @@ class Harness:
                         pending_job_at = time.monotonic() + job_delay
                     elif tag == STARTED:
                         res.t_started = t
+                        if read_pause:
+                            time.sleep(read_pause)
                     elif tag == STDOUT:
                         res.stdout += payload
                     elif tag == STDERR:
@@ -259,6 +281,8 @@ class Harness:
                         done = True
                 if done:
                     break
+            if close_after_exit:
+                conn.close()
             # The guest powers off by itself.
             try:
                 qemu.wait(timeout=30)
@@ -266,13 +290,14 @@ class Harness:
                 raise AssertionError("qemu did not exit within 30 s after EXIT/FAIL")
             res.t_qemu_exit = time.monotonic() - t0
             # Anything after EXIT/FAIL?
-            try:
-                extra = conn.recv(1 << 20)
-                if extra:
-                    raise AssertionError("bytes after EXIT/FAIL: %r" % extra[:200])
-            except BlockingIOError:
-                pass
-            conn.close()
+            if not close_after_exit:
+                try:
+                    extra = conn.recv(1 << 20)
+                    if extra:
+                        raise AssertionError("bytes after EXIT/FAIL: %r" % extra[:200])
+                except BlockingIOError:
+                    pass
+                conn.close()
         finally:
             if qemu.poll() is None:
                 qemu.kill()
@@ -415,6 +440,44 @@ def environment(h):
 
 
 @test()
+def process_and_system_setup(h):
+    script = r"""
+cat; echo stdin-eof
+grep -E '^Sig(Blk|Ign)' /proc/self/status | tr -s '	 ' ' '
+[ "$(ps -o sid= -p $$ | tr -d ' ')" = "$$" ] && [ "$(ps -o pgid= -p $$ | tr -d ' ')" = "$$" ] && echo own-session
+cat <(echo procsubst)
+for m in /proc /sys /dev /dev/pts /dev/shm /tmp /run /workspace; do echo "$m $(findmnt -no FSTYPE $m)"; done
+stat -c '%a' /tmp /dev/shm
+python3 -c 'import os; m, s = os.openpty(); print("pty", os.ttyname(s).startswith("/dev/pts/"))'
+ip -o link show lo | grep -q 'state UNKNOWN\|,UP' && echo lo-up
+python3 -c 'import socket; s = socket.create_server(("127.0.0.1", 0)); c = socket.create_connection(s.getsockname()); print("loopback", s.accept()[0].fileno() > 0)'
+
+date +%s
+stat -c '%a %U' /run/magpie/script
+umask
+"""
+    t = time.time()
+    r = h.run(job_frame(script))
+    check_exit(r, 0)
+    lines = r.stdout.decode().splitlines()
+    expect = ["stdin-eof", "SigBlk: 0000000000000000", "SigIgn: 0000000000000000", "own-session", "procsubst",
+              "/proc proc", "/sys sysfs", "/dev devtmpfs", "/dev/pts devpts", "/dev/shm tmpfs", "/tmp tmpfs",
+              "/run tmpfs", "/workspace tmpfs", "1777", "1777", "pty True", "lo-up"]
+    eq(lines[:len(expect)], expect, "setup lines")
+    rest = lines[len(expect):]
+    eq(rest[0], "loopback True", "TCP over lo")
+    guest_time = int(rest[1])
+    if abs(guest_time - t) > 30:
+        raise AssertionError("guest clock is off by %ds" % (guest_time - t))
+    eq(rest[-2:], ["700 root", "0022"], "script mode and umask")
+    if r.stderr:
+        raise AssertionError("unexpected stderr: %r" % r.stderr)
+    if "magpie-agent" in r.console:
+        raise AssertionError("the agent wrote to the console in the normal path: %r" % r.console)
+    return r
+
+
+@test()
 def kill_long_sleep(h):
     r = h.run(job_frame("echo going; sleep 1000"), kill_after=1.0)
     check_exit(r, 137, signal=9, killed=1)
@@ -542,6 +605,33 @@ def large_output_and_signal_exit(h):
 
 
 @test()
+def slow_host_reader(h):
+    # The host stops reading for 0.5 s while the script writes 2 MB and exits: nothing may be lost,
+    # and EXIT must still arrive after all of the output. (A host that stalls for longer than the
+    # agent's final wait, 50 ms + 1 ms per 16 KiB recently written, at most 1 s, can lose the tail:
+    # the guest cannot see when QEMU has passed the bytes on.)
+    r = h.run(job_frame("head -c 2000000 /dev/zero | tr '\\0' b; echo tail >&2; exit 7"), read_pause=0.5)
+    check_sequence(r)
+    check_exit(r, 7)
+    eq(len(r.stdout), 2000000, "stdout length")
+    eq(r.stderr, b"tail\n", "stderr")
+    return r
+
+
+@test()
+def host_hangup_after_exit(h):
+    # A host that closes the socket after EXIT lets the agent power off without its final wait.
+    r = h.run(job_frame("head -c 1000000 /dev/zero; exit 0"), close_after_exit=True)
+    check_exit(r, 0)
+    eq(len(r.stdout), 1000000, "stdout length")
+    dt = r.t_qemu_exit - r.t_end
+    print("    EXIT -> qemu exit %.3fs" % dt)
+    if dt > 0.3:
+        raise AssertionError("the agent did not power off at the hangup (%.2fs)" % dt)
+    return r
+
+
+@test()
 def orphans_are_reaped(h):
     r = h.run(job_frame("for i in $(seq 20); do (sleep 0.1 &); done; sleep 1.5; "
                         "ps -eo stat=,pid=,comm= | awk '$1 ~ /^Z/' | wc -l; ps -o pid= -p 1; cat /proc/1/comm"))
@@ -560,6 +650,18 @@ def streams_unbuffered(h):
     first = times[0][0]
     if r.t_end - first < 1.5:
         raise AssertionError("first chunk arrived only %.2fs before EXIT" % (r.t_end - first))
+    return r
+
+
+@test()
+def job_in_pieces_and_big_script(h):
+    # The JOB frame arrives in pieces (split inside the header too) and is larger than one read.
+    filler = "# " + "x" * 98 + "\n"
+    script = filler * 20000 + "echo big-script-ok; wc -c < $0\n"  # ~2 MB
+    frame = job_frame(script, env=["A=1", "B=2"])
+    r = h.run(frame, job_pieces=6)
+    check_exit(r, 0)
+    eq(r.stdout, b"big-script-ok\n%d\n" % len(script.encode()), "stdout")
     return r
 
 
