@@ -98,9 +98,12 @@ void AcceleratorProbe::resolve(const GuestImage &image, std::function<void(Accel
         m_probe = nullptr;
         if (r.outcome == VmResult::Exited)
             decide(Accelerator::Kvm, QStringLiteral("auto: a KVM test boot reached the guest agent in %1 ms").arg(r.bootMs), true);
-        else
+        else if (r.error.contains(QStringLiteral("did not answer")))
             decide(Accelerator::Tcg, QStringLiteral("auto: a KVM test boot did not reach the guest agent within %1 s, using TCG")
                                          .arg(probeTimeoutSec()), true);
+        else
+            decide(Accelerator::Tcg, QStringLiteral("auto: a KVM test boot failed before reaching the guest agent (%1), using TCG")
+                                         .arg(r.error.left(300)), true);
     });
     m_probe->start();
 }

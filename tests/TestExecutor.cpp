@@ -276,6 +276,47 @@ private slots:
         QCOMPARE(out(*ex, waiting), QByteArray("ok\n"));
     }
 
+    void autoAcceleratorProbesOnceAndRemembers()
+    {
+        const QByteArray forced = qgetenv("MAGPIE_ACCEL");
+        qunsetenv("MAGPIE_ACCEL");
+        qputenv("MAGPIE_KVM_PROBE_TIMEOUT", "4");
+        QTemporaryDir tmp;
+        {
+            ExecutorConfig cfg;
+            cfg.dataDir = tmp.path();
+            cfg.accel = AccelMode::Auto;
+            Executor ex(cfg);
+            QString err;
+            QVERIFY(ex.open(&err));
+            QVERIFY(ex.pool().accelerator.isEmpty()); // undecided until a job needs a VM
+            const JobRecord j = waitDone(ex, submitOk(ex, req(QStringLiteral("echo fine"))).requestId);
+            QCOMPARE(j.status, JobStatus::Completed);
+            QCOMPARE(out(ex, j.requestId), QByteArray("fine\n"));
+            const PoolStatus p = ex.pool();
+            QVERIFY(p.accelerator == QLatin1String("tcg") || p.accelerator == QLatin1String("kvm"));
+            QCOMPARE(j.accelerator, p.accelerator);
+            qInfo("auto chose %s: %s", qPrintable(p.accelerator), qPrintable(p.acceleratorReason));
+            if (kvmDeviceUsable())
+                QVERIFY2(p.acceleratorReason.contains(QStringLiteral("KVM test boot")), qPrintable(p.acceleratorReason));
+            if (kvmDeviceUsable())
+                QVERIFY(QFileInfo::exists(tmp.filePath(QStringLiteral("accelerator.json"))));
+        }
+        if (kvmDeviceUsable()) {
+            ExecutorConfig cfg;
+            cfg.dataDir = tmp.path();
+            Executor ex(cfg);
+            QString err;
+            QVERIFY(ex.open(&err));
+            const JobRecord j = waitDone(ex, submitOk(ex, req(QStringLiteral("true"))).requestId);
+            QCOMPARE(j.status, JobStatus::Completed);
+            QVERIFY2(ex.pool().acceleratorReason.contains(QStringLiteral("remembered")), qPrintable(ex.pool().acceleratorReason));
+        }
+        qunsetenv("MAGPIE_KVM_PROBE_TIMEOUT");
+        if (!forced.isEmpty())
+            qputenv("MAGPIE_ACCEL", forced);
+    }
+
     void timeoutIsRecorded()
     {
         QTemporaryDir tmp;
