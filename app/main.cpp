@@ -1,0 +1,96 @@
+// main.cpp — magpie-desktop: the desktop window, or with --headless the executor and the local
+// HTTP API without a window (docs/api.md).
+#include "DataDir.h"
+#include "Headless.h"
+#include "HttpApi.h"
+
+#include <QCommandLineParser>
+#include <QCoreApplication>
+#include <QStringList>
+
+#include <cstdio>
+
+#if defined(MAGPIE_HAVE_GUI) && __has_include("GuiMain.h")
+#include "GuiMain.h"
+#define MAGPIE_GUI_AVAILABLE 1
+#endif
+
+using namespace magpie;
+
+int main(int argc, char **argv)
+{
+    bool headless = false;
+    bool infoOnly = false; // --help or --version: answered without a window
+    for (int i = 1; i < argc; ++i) {
+        const QByteArray a(argv[i]);
+        if (a == "--")
+            break;
+        headless |= a == "--headless";
+        infoOnly |= a == "-h" || a == "--help" || a == "--help-all" || a == "-v" || a == "--version";
+    }
+    if (!headless && !infoOnly) {
+#ifdef MAGPIE_GUI_AVAILABLE
+        return runGui(argc, argv);
+#else
+        std::fprintf(stderr, "magpie-desktop: the desktop window is not built yet; use --headless (see --help)\n");
+        return 1;
+#endif
+    }
+
+    QCoreApplication app(argc, argv);
+    QCoreApplication::setApplicationName(QLatin1String(DataDir::kAppName));
+    QCoreApplication::setOrganizationName(QString());
+    QCoreApplication::setApplicationVersion(HttpApi::version());
+
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral(
+        "Magpie Desktop runs bash scripts in QEMU VMs with persistent workspaces.\n"
+        "Without --headless it opens the desktop window; with --headless it serves the local HTTP API "
+        "(docs/api.md) and prints 'listening on http://127.0.0.1:PORT' when ready."));
+    parser.addHelpOption();
+    parser.addVersionOption();
+    const QCommandLineOption headlessOpt(QStringLiteral("headless"), QStringLiteral("Run without a window: executor and HTTP API only."));
+    const QCommandLineOption dataDirOpt(QStringLiteral("data-dir"),
+                                        QStringLiteral("Data folder (jobs, logs, workspaces, api-key). Default: %1").arg(DataDir::defaultPath()),
+                                        QStringLiteral("DIR"));
+    const QCommandLineOption listenOpt(QStringLiteral("listen"),
+                                       QStringLiteral("Loopback address and port for the HTTP API; port 0 picks a free one. Default: 127.0.0.1:0"),
+                                       QStringLiteral("ADDR:PORT"), QStringLiteral("127.0.0.1:0"));
+    const QCommandLineOption maxParallelOpt(QStringLiteral("max-parallel"),
+                                            QStringLiteral("VMs run at the same time at most (0: the number of cores)."),
+                                            QStringLiteral("N"));
+    const QCommandLineOption accelOpt(QStringLiteral("accel"),
+                                      QStringLiteral("Accelerator: auto (probe KVM, fall back to TCG), tcg or kvm; overrides MAGPIE_ACCEL. Default: MAGPIE_ACCEL, else auto."),
+                                      QStringLiteral("auto|tcg|kvm"));
+    parser.addOptions({headlessOpt, dataDirOpt, listenOpt, maxParallelOpt, accelOpt});
+    parser.process(app); // --help, --version and unknown options end here
+
+    if (!parser.isSet(headlessOpt)) {
+        // Only reachable with --headless after "--" or similar oddities.
+        std::fprintf(stderr, "magpie-desktop: the desktop window is not built yet; use --headless (see --help)\n");
+        return 1;
+    }
+
+    HeadlessOptions opt;
+    opt.dataDir = parser.value(dataDirOpt);
+    opt.listen = parser.value(listenOpt);
+    if (parser.isSet(maxParallelOpt)) {
+        bool ok = false;
+        const int n = parser.value(maxParallelOpt).toInt(&ok);
+        if (!ok || n < 0 || n > 256) {
+            std::fprintf(stderr, "magpie-desktop: --max-parallel must be a whole number from 0 to 256 (0: the number of cores)\n");
+            return Headless::Usage;
+        }
+        opt.maxParallel = n;
+    }
+    if (parser.isSet(accelOpt)) {
+        AccelMode mode;
+        if (!parseAccelMode(parser.value(accelOpt), &mode)) {
+            std::fprintf(stderr, "magpie-desktop: --accel must be auto, tcg or kvm\n");
+            return Headless::Usage;
+        }
+        opt.accel = mode;
+    }
+    Headless server(opt);
+    return server.exec();
+}
