@@ -181,6 +181,9 @@ QJsonObject PoolStatus::toJson() const
         {QStringLiteral("max_parallel"), maxParallel},
         {QStringLiteral("accelerator"), accelerator.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(accelerator)},
         {QStringLiteral("accelerator_reason"), acceleratorReason},
+        {QStringLiteral("warm_vms_ready"), warmReady},
+        {QStringLiteral("warm_vms_booting"), warmBooting},
+        {QStringLiteral("warm_vms_target"), warmTarget},
     };
 }
 
@@ -418,6 +421,7 @@ int Executor::maxParallel() const
 void Executor::setMaxParallel(int n)
 {
     m_cfg.maxParallel = qMax(0, n);
+    trimSpares();
     emit poolChanged();
     QTimer::singleShot(0, this, &Executor::schedule);
 }
@@ -427,6 +431,8 @@ void Executor::setAccelMode(AccelMode mode)
     m_cfg.accel = mode;
     if (m_probe)
         m_probe->setMode(mode);
+    killSpares();
+    QTimer::singleShot(0, this, &Executor::schedule);
     emit poolChanged();
 }
 
@@ -439,6 +445,8 @@ void Executor::setDefaults(int vcpus, int memoryMb)
 {
     m_cfg.defaultVcpus = qBound(JobLimits::kMinVcpus, vcpus, JobLimits::kMaxVcpus);
     m_cfg.defaultMemoryMb = qBound(JobLimits::kMinMemoryMb, memoryMb, JobLimits::kMaxMemoryMb);
+    killSpares(); // they were booted with the old defaults
+    QTimer::singleShot(0, this, &Executor::schedule);
 }
 
 bool Executor::workspaceBusy(const QString &id) const
@@ -470,6 +478,103 @@ void Executor::schedule()
         m_pending.removeAt(i);
         startTask(t);
     }
+    trimSpares();
+    maybeStartSpare();
+}
+
+// ---------------------------------------------------------------- warm VMs
+
+int Executor::warmTarget() const
+{
+    if (m_cfg.warmVms >= 0)
+        return m_cfg.warmVms;
+    bool ok = false;
+    const int env = qEnvironmentVariableIntValue("MAGPIE_WARM_VMS", &ok);
+    return ok && env >= 0 ? env : 1;
+}
+
+std::optional<Accelerator> Executor::knownAccelerator() const
+{
+    const AccelMode mode = accelModeFromEnvironment(m_cfg.accel);
+    if (mode == AccelMode::Tcg)
+        return Accelerator::Tcg;
+    if (mode == AccelMode::Kvm)
+        return Accelerator::Kvm;
+    return m_probe ? m_probe->decided() : std::nullopt;
+}
+
+void Executor::maybeStartSpare()
+{
+    if (m_shuttingDown || !m_image.isValid() || QDateTime::currentMSecsSinceEpoch() < m_spareBackoffUntil)
+        return;
+    const auto accel = knownAccelerator();
+    if (!accel)
+        return;
+    while (m_spares.size() < warmTarget() && m_active.size() + m_spares.size() < maxParallel()) {
+        VmConfig cfg;
+        cfg.name = QStringLiteral("warm-%1").arg(++m_spareSeq);
+        cfg.runDir = m_cfg.dataDir + QStringLiteral("/runs/") + cfg.name;
+        cfg.image = m_image;
+        cfg.accel = *accel;
+        cfg.vcpus = m_cfg.defaultVcpus;
+        cfg.memoryMb = m_cfg.defaultMemoryMb;
+        cfg.bootTimeoutSec = m_cfg.bootTimeoutSec;
+        cfg.preboot = true;
+        auto *vm = new VmRunner(cfg, this);
+        connect(vm, &VmRunner::finished, this, [this, vm](const VmResult &r) {
+            // A warm VM that ends without a job failed to boot: wait before trying again.
+            m_spares.removeAll(vm);
+            vm->deleteLater();
+            if (m_shuttingDown)
+                return;
+            qWarning("magpie: a VM booted ahead of time stopped before it got a job: %s", qPrintable(r.error));
+            m_spareBackoffUntil = QDateTime::currentMSecsSinceEpoch() + 30000;
+            QTimer::singleShot(30500, this, &Executor::schedule);
+            emit poolChanged();
+        });
+        connect(vm, &VmRunner::booted, this, &Executor::poolChanged);
+        m_spares.append(vm);
+        vm->start();
+    }
+}
+
+VmRunner *Executor::takeSpare(const VmConfig &cfg)
+{
+    VmRunner *best = nullptr;
+    for (VmRunner *vm : m_spares) {
+        const VmConfig &s = vm->config();
+        if (s.accel != cfg.accel || s.vcpus != cfg.vcpus || s.memoryMb != cfg.memoryMb || !vm->isRunning())
+            continue;
+        if (!best || (vm->hasBooted() && !best->hasBooted()))
+            best = vm;
+    }
+    if (best) {
+        m_spares.removeAll(best);
+        disconnect(best, nullptr, this, nullptr);
+    }
+    return best;
+}
+
+void Executor::trimSpares()
+{
+    // Tasks that have no VM yet will take a spare or boot their own: keep the total in bounds.
+    int withVm = 0, waiting = 0;
+    for (const auto &t : m_active)
+        (t->vm ? withVm : waiting) += 1;
+    while (!m_spares.isEmpty() && (withVm + qMax(waiting, int(m_spares.size())) > maxParallel() || m_spares.size() > warmTarget())) {
+        VmRunner *vm = m_spares.takeLast();
+        disconnect(vm, nullptr, this, nullptr);
+        vm->deleteLater(); // the destructor kills qemu
+    }
+}
+
+void Executor::killSpares()
+{
+    for (VmRunner *vm : std::as_const(m_spares)) {
+        disconnect(vm, nullptr, this, nullptr);
+        delete vm;
+    }
+    m_spares.clear();
 }
 
 void Executor::startTask(const std::shared_ptr<Task> &t)
@@ -564,8 +669,15 @@ void Executor::launchVm(const std::shared_ptr<Task> &t, Accelerator accel, const
         cfg.timeoutSec = 300;
         cfg.memoryMb = 512;
     }
-    auto *vm = new VmRunner(cfg, this);
+    VmRunner *vm = takeSpare(cfg);
+    const bool warm = vm != nullptr;
+    if (!vm)
+        vm = new VmRunner(cfg, this);
     t->vm = vm;
+    if (t->kind == Task::Job) {
+        t->job.runDir = vm->config().runDir;
+        m_jobs->update(t->job);
+    }
     connect(vm, &VmRunner::output, this, [this, t](int stream, const QByteArray &data) {
         if (t->kind == Task::Op) {
             (stream == kStdout ? t->opOut : t->opErr) += data;
@@ -577,7 +689,13 @@ void Executor::launchVm(const std::shared_ptr<Task> &t, Accelerator accel, const
     connect(vm, &VmRunner::finished, this, [this, t](const VmResult &r) { onVmFinished(t, r); });
     if (t->kind == Task::Job && t->cancelRequested)
         QTimer::singleShot(0, vm, &VmRunner::cancel);
-    vm->start();
+    if (warm)
+        vm->assign(cfg);
+    else
+        vm->start();
+    trimSpares();
+    QTimer::singleShot(0, this, &Executor::schedule); // a slot may be free for a new spare
+    emit poolChanged();
 }
 
 void Executor::onVmFinished(const std::shared_ptr<Task> &t, const VmResult &r)
@@ -814,6 +932,9 @@ PoolStatus Executor::pool() const
     for (const auto &t : m_pending)
         p.queued += t->kind == Task::Job;
     p.maxParallel = maxParallel();
+    p.warmTarget = warmTarget();
+    for (const VmRunner *vm : m_spares)
+        (vm->hasBooted() ? p.warmReady : p.warmBooting) += 1;
     if (m_probe && m_probe->decided()) {
         p.accelerator = accelName(*m_probe->decided());
         p.acceleratorReason = m_probe->reason();
@@ -834,6 +955,7 @@ void Executor::shutdown()
     if (m_shuttingDown)
         return;
     m_shuttingDown = true;
+    killSpares();
     const auto active = m_active;
     for (const auto &t : active) {
         if (t->vm) {

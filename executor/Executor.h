@@ -31,6 +31,7 @@ namespace magpie {
 
 class VmRunner;
 struct VmResult;
+struct VmConfig;
 
 struct ExecutorConfig {
     QString dataDir;                 // holds magpie.db, workspaces/, logs/, runs/
@@ -40,6 +41,10 @@ struct ExecutorConfig {
     int defaultMemoryMb = JobLimits::kDefaultMemoryMb;
     int defaultTimeoutSec = JobLimits::kDefaultTimeout;
     int bootTimeoutSec = 120;
+    // VMs booted ahead of time so that a job starts in well under a second. They count
+    // against maxParallel (a spare only boots in a free slot and makes way for a job that
+    // cannot use it). -1: MAGPIE_WARM_VMS, default 1; 0 turns it off.
+    int warmVms = -1;
     GuestImage image;                // empty: GuestImage::locate()
 };
 
@@ -64,6 +69,9 @@ struct PoolStatus {
     int maxParallel = 0;
     QString accelerator;       // "kvm", "tcg" or "" while undecided
     QString acceleratorReason;
+    int warmReady = 0;         // VMs booted ahead of time, waiting for a job
+    int warmBooting = 0;
+    int warmTarget = 0;
     QJsonObject toJson() const;
 };
 
@@ -150,6 +158,12 @@ private:
     bool workspaceBusy(const QString &id) const;
     int queuedFor(const QString &id) const;
     void recover();
+    std::optional<Accelerator> knownAccelerator() const;
+    VmRunner *takeSpare(const VmConfig &cfg);
+    void maybeStartSpare();
+    void trimSpares();
+    void killSpares();
+    int warmTarget() const;
     void killStaleQemu(const QString &runDir, const QString &name);
 
     ExecutorConfig m_cfg;
@@ -161,6 +175,9 @@ private:
     QList<std::shared_ptr<Task>> m_pending;           // FIFO by submission
     QList<std::shared_ptr<Task>> m_active;            // started, not finished
     QHash<QString, QString> m_busyWorkspaces;         // workspace id -> task label
+    QList<VmRunner *> m_spares;                       // warm VMs without a job
+    qint64 m_spareSeq = 0;
+    qint64 m_spareBackoffUntil = 0;                   // ms since epoch: no spares before this
     bool m_shuttingDown = false;
     qint64 m_opSeq = 0;
 };

@@ -1,6 +1,7 @@
 #include "VmRunner.h"
 
 #include "GuestProtocol.h"
+#include "QmpClient.h"
 #include "Tools.h"
 
 #include <QDir>
@@ -50,6 +51,7 @@ QString VmResult::outcomeName(Outcome o)
 VmRunner::VmRunner(VmConfig config, QObject *parent)
     : QObject(parent), m_cfg(std::move(config))
 {
+    m_assigned = !m_cfg.preboot;
     m_bootTimer.setSingleShot(true);
     m_runTimer.setSingleShot(true);
     m_graceTimer.setSingleShot(true);
@@ -100,7 +102,7 @@ QStringList VmRunner::qemuArguments(const QString &overlay, const QString &socke
       << QStringLiteral("-serial") << QStringLiteral("file:%1").arg(m_consolePath)
       << QStringLiteral("-drive") << QStringLiteral("if=none,id=root,file=%1,format=qcow2,cache=unsafe").arg(overlay)
       << QStringLiteral("-device") << QStringLiteral("virtio-blk-pci,drive=root,serial=%1").arg(QLatin1String(guest::kRootSerial));
-    if (!m_cfg.workspaceDisk.isEmpty()) {
+    if (!m_cfg.workspaceDisk.isEmpty() && !m_cfg.preboot) {
         a << QStringLiteral("-drive")
           << QStringLiteral("if=none,id=ws,file=%1,format=qcow2,cache=writeback,discard=unmap,detect-zeroes=unmap").arg(m_cfg.workspaceDisk)
           << QStringLiteral("-device") << QStringLiteral("virtio-blk-pci,drive=ws,serial=%1").arg(QLatin1String(guest::kWorkspaceSerial));
@@ -108,9 +110,11 @@ QStringList VmRunner::qemuArguments(const QString &overlay, const QString &socke
     a << QStringLiteral("-device") << QStringLiteral("virtio-serial-pci")
       << QStringLiteral("-chardev") << QStringLiteral("socket,id=ctl,path=%1").arg(socketPath)
       << QStringLiteral("-device") << QStringLiteral("virtserialport,chardev=ctl,name=%1").arg(QLatin1String(guest::kPortName));
-    if (m_cfg.network)
+    if (m_cfg.network || m_cfg.preboot)
         a << QStringLiteral("-netdev") << QStringLiteral("user,id=n0")
-          << QStringLiteral("-device") << QStringLiteral("virtio-net-pci,netdev=n0");
+          << QStringLiteral("-device") << QStringLiteral("virtio-net-pci,netdev=n0,id=nic0");
+    if (m_cfg.preboot)
+        a << QStringLiteral("-qmp") << QStringLiteral("unix:%1/qmp.sock,server=on,wait=off").arg(m_cfg.runDir);
     a << QStringLiteral("-pidfile") << pidFile;
     return a;
 }
@@ -165,6 +169,81 @@ void VmRunner::start()
     appendVmLog(QStringLiteral("[host] %1 %2\n").arg(qemuSystemBinary(), args.join(QLatin1Char(' '))).toUtf8());
     m_bootTimer.start(m_cfg.bootTimeoutSec * 1000);
     m_qemu->start(qemuSystemBinary(), args);
+    if (m_cfg.preboot) {
+        m_qmp = new QmpClient(m_cfg.runDir + QStringLiteral("/qmp.sock"), this);
+        connect(m_qmp, &QmpClient::failed, this, [this](const QString &e) { fail(e); });
+        m_qmp->connectToQemu(m_cfg.bootTimeoutSec * 1000);
+    }
+}
+
+void VmRunner::assign(const VmConfig &job)
+{
+    if (m_assigned || m_done)
+        return;
+    m_assigned = true;
+    m_cfg.script = job.script;
+    m_cfg.env = job.env;
+    m_cfg.workspaceDisk = job.workspaceDisk;
+    m_cfg.network = job.network;
+    m_cfg.timeoutSec = job.timeoutSec;
+    m_cfg.vmLogPath = job.vmLogPath;
+    appendVmLog(m_earlyLog);
+    m_earlyLog.clear();
+    appendVmLog(QStringLiteral("[host] job %1 given to VM %2 booted ahead of time (%3 ms after its start, agent %4)\n")
+                    .arg(job.name, m_cfg.name).arg(m_clock.elapsed())
+                    .arg(m_gotHello ? QStringLiteral("ready") : QStringLiteral("still booting")).toUtf8());
+    if (m_gotHello)
+        dispatch();
+}
+
+void VmRunner::dispatch()
+{
+    if (m_dispatched || m_done)
+        return;
+    m_dispatched = true;
+    if (!m_cfg.preboot || !m_qmp) {
+        sendJob();
+        return;
+    }
+    // Warm VM: shape it for the job through QMP, then send the job.
+    auto steps = std::make_shared<QList<std::pair<QString, QJsonObject>>>();
+    if (!m_cfg.network)
+        steps->append({QStringLiteral("netdev_del"), QJsonObject{{QStringLiteral("id"), QStringLiteral("n0")}}});
+    if (!m_cfg.workspaceDisk.isEmpty()) {
+        steps->append({QStringLiteral("blockdev-add"),
+                       QJsonObject{{QStringLiteral("driver"), QStringLiteral("qcow2")},
+                                   {QStringLiteral("node-name"), QStringLiteral("ws")},
+                                   {QStringLiteral("discard"), QStringLiteral("unmap")},
+                                   {QStringLiteral("detect-zeroes"), QStringLiteral("unmap")},
+                                   {QStringLiteral("file"), QJsonObject{{QStringLiteral("driver"), QStringLiteral("file")},
+                                                                        {QStringLiteral("filename"), m_cfg.workspaceDisk}}}}});
+        steps->append({QStringLiteral("device_add"),
+                       QJsonObject{{QStringLiteral("driver"), QStringLiteral("virtio-blk-pci")},
+                                   {QStringLiteral("drive"), QStringLiteral("ws")},
+                                   {QStringLiteral("id"), QStringLiteral("wsdev")},
+                                   {QStringLiteral("serial"), QLatin1String(guest::kWorkspaceSerial)}}});
+    }
+    auto run = std::make_shared<std::function<void()>>();
+    *run = [this, steps, run] {
+        if (m_done)
+            return;
+        if (steps->isEmpty()) {
+            if (m_cancelled || m_timedOut)
+                return hardKill();
+            sendJob();
+            return;
+        }
+        const auto step = steps->takeFirst();
+        m_qmp->execute(step.first, step.second, [this, step, run](const QString &err, const QJsonObject &) {
+            if (!err.isEmpty())
+                return fail(QStringLiteral("could not prepare the VM for the job (%1): %2").arg(step.first, err));
+            (*run)();
+        });
+    };
+    if (m_qmp->isReady())
+        (*run)();
+    else
+        connect(m_qmp, &QmpClient::ready, this, [run] { (*run)(); }, Qt::SingleShotConnection);
 }
 
 void VmRunner::onNewConnection()
@@ -226,7 +305,8 @@ void VmRunner::handleFrame(uint8_t type, const QByteArray &payload)
             hardKill();
             return;
         }
-        sendJob();
+        if (m_assigned)
+            dispatch();
         return;
     case guest::Msg::Started:
         if (m_cfg.timeoutSec > 0 && !m_timedOut && !m_cancelled)
@@ -432,6 +512,10 @@ void VmRunner::finish()
 
 void VmRunner::appendVmLog(const QByteArray &line)
 {
+    if (!m_assigned) {
+        m_earlyLog += line;
+        return;
+    }
     if (m_cfg.vmLogPath.isEmpty())
         return;
     QFile f(m_cfg.vmLogPath);
@@ -465,6 +549,7 @@ void VmRunner::cleanupRunDir()
     QFile::remove(m_consolePath);
     QFile::remove(m_overlay);
     QFile::remove(m_cfg.runDir + QStringLiteral("/qemu.pid"));
+    QFile::remove(m_cfg.runDir + QStringLiteral("/qmp.sock"));
     if (!m_socketPath.isEmpty())
         QLocalServer::removeServer(m_socketPath);
     QDir().rmdir(m_cfg.runDir);

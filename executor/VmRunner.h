@@ -41,6 +41,10 @@ struct VmConfig {
     int bootTimeoutSec = 90;   // the agent must say HELLO within this
     int killGraceSec = 10;     // after KILL, the VM must be gone within this or qemu is killed
     bool probeOnly = false;    // stop as soon as the agent answers (accelerator probe)
+    // Boot ahead of time ("warm" VM): the VM boots with a NIC and a QMP monitor but no job and
+    // no workspace disk; assign() later hands it a job, hot-plugs the workspace disk through QMP
+    // and removes the network backend when the job wants no network.
+    bool preboot = false;
 };
 
 struct VmResult {
@@ -70,6 +74,12 @@ public:
     // The qemu command line for this config (without the program); public for tests and logs.
     QStringList qemuArguments(const QString &overlay, const QString &socketPath, const QString &pidFile) const;
 
+    // For a preboot VM: the job part of `job` (name, script, env, workspace disk, network,
+    // timeout, vm log) is taken over; the job starts as soon as the agent is up.
+    void assign(const VmConfig &job);
+    bool isAssigned() const { return m_assigned; }
+    bool hasBooted() const { return m_gotHello; }
+
 public slots:
     void start();
     void cancel();   // ends as Cancelled: KILL to the agent, then qemu after the grace period
@@ -87,6 +97,7 @@ private:
     void handleFrame(uint8_t type, const QByteArray &payload);
     void sendFrame(uint8_t type, const QByteArray &payload);
     void sendJob();
+    void dispatch();
     void requestKill(bool timedOut);
     void onQemuFinished(int exitCode, QProcess::ExitStatus status);
     void hardKill();
@@ -118,6 +129,10 @@ private:
     bool m_cancelled = false;
     bool m_hardKilled = false;
     QString m_failText;
+    bool m_assigned = true;
+    bool m_dispatched = false;
+    QByteArray m_earlyLog;     // log lines of a preboot VM before it has a job (and a log file)
+    class QmpClient *m_qmp = nullptr;
 };
 
 } // namespace magpie

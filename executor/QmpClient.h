@@ -1,0 +1,53 @@
+// QmpClient.h — a minimal QEMU Machine Protocol client over a unix socket: connects (retrying
+// while QEMU creates the socket), negotiates capabilities and runs commands one at a time,
+// each answered by a callback. Events are ignored.
+#pragma once
+
+#include <QByteArray>
+#include <QJsonObject>
+#include <QList>
+#include <QObject>
+#include <QString>
+#include <QTimer>
+#include <functional>
+
+class QLocalSocket;
+
+namespace magpie {
+
+class QmpClient : public QObject
+{
+    Q_OBJECT
+public:
+    // The callback gets an empty string on success, else QEMU's error description.
+    using Done = std::function<void(const QString &error, const QJsonObject &result)>;
+
+    explicit QmpClient(QString socketPath, QObject *parent = nullptr);
+    void connectToQemu(int timeoutMs = 10000);
+    bool isReady() const { return m_ready; }
+    void execute(const QString &command, const QJsonObject &arguments, Done done);
+
+signals:
+    void ready();
+    void failed(const QString &error);
+
+private:
+    void tryConnect();
+    void onReadyRead();
+    void sendNext();
+    QString m_path;
+    QLocalSocket *m_sock = nullptr;
+    QTimer m_retry;
+    int m_attemptsLeft = 0;
+    bool m_greeted = false;
+    bool m_ready = false;
+    QByteArray m_buf;
+    struct Pending {
+        QByteArray json;
+        Done done;
+    };
+    QList<Pending> m_queue;
+    bool m_inFlight = false;
+};
+
+} // namespace magpie
