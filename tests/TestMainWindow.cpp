@@ -1,0 +1,352 @@
+// TestMainWindow — the whole window over a real Executor with real VMs (TCG) and the real
+// HTTP API on port 0: a job run from the new-job form reaches `completed` with its output in
+// the detail pane; output follows live while a job runs; a job submitted over HTTP (a real
+// QNetworkAccessManager request) appears without a restart; the file tree lists a file a job
+// wrote and downloads it; clean-up deletes through the workspace's queue; deleting a
+// workspace asks first; a regenerated key replaces the old one at once.
+#include "ApiEndpoint.h"
+#include "CleanupDialog.h"
+#include "CodeEditor.h"
+#include "EnvTable.h"
+#include "FileBrowser.h"
+#include "JobDetail.h"
+#include "JobsModel.h"
+#include "JobsView.h"
+#include "LogView.h"
+#include "MainWindow.h"
+#include "NewJobDialog.h"
+#include "SettingsDialog.h"
+#include "UiTestSupport.h"
+#include "WorkspacesModel.h"
+#include "WorkspacesView.h"
+
+#include <QAction>
+#include <QCheckBox>
+#include <QComboBox>
+#include <QGroupBox>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QLabel>
+#include <QLineEdit>
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
+#include <QNetworkRequest>
+#include <QPushButton>
+#include <QStandardItemModel>
+#include <QTabWidget>
+#include <QTableView>
+#include <QToolButton>
+#include <QTemporaryDir>
+#include <QTextBrowser>
+#include <QTreeWidget>
+#include <QtTest>
+
+using namespace magpie;
+using namespace magpie::ui;
+
+class TestMainWindow : public QObject
+{
+    Q_OBJECT
+    QTemporaryDir m_tmp;
+    std::unique_ptr<Executor> m_ex;
+    std::unique_ptr<ApiEndpoint> m_api;
+    std::unique_ptr<MainWindow> m_win;
+    QNetworkAccessManager m_net;
+    QString m_httpJob;
+
+    struct Http {
+        int status = 0;
+        QByteArray body;
+    };
+    Http call(const QByteArray &verb, const QString &path, const QByteArray &key, const QByteArray &body = QByteArray())
+    {
+        QNetworkRequest req(QUrl(m_api->url() + path));
+        req.setRawHeader("Authorization", "Bearer " + key);
+        if (!body.isEmpty())
+            req.setHeader(QNetworkRequest::ContentTypeHeader, QStringLiteral("application/json"));
+        QNetworkReply *r = m_net.sendCustomRequest(req, verb, body);
+        QSignalSpy done(r, &QNetworkReply::finished);
+        if (!done.wait(30000))
+            qWarning("HTTP request timed out");
+        Http h{r->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt(), r->readAll()};
+        r->deleteLater();
+        return h;
+    }
+
+    // Shortcuts need the window to be the active one (a dialog may have been on top).
+    bool activate()
+    {
+        m_win->activateWindow();
+        return QTest::qWaitForWindowActive(m_win.get());
+    }
+
+    QString statusText(const QString &id) const
+    {
+        JobsModel *m = m_win->jobsView()->model();
+        const int row = m->rowOf(id);
+        return row < 0 ? QString() : m->index(row, JobsModel::ColStatus).data().toString();
+    }
+
+private slots:
+    void initTestCase()
+    {
+        QVERIFY(m_tmp.isValid());
+        test::isolateSettings(m_tmp);
+        QVERIFY2(GuestImage::locate().isValid(), qPrintable(GuestImage::locate().error));
+        m_ex = test::openExecutor(m_tmp.path() + QStringLiteral("/data"));
+        m_api = std::make_unique<ApiEndpoint>(*m_ex, nullptr);
+        QString err;
+        QVERIFY2(m_api->start(QHostAddress(QHostAddress::LocalHost), 0, &err), qPrintable(err));
+        QVERIFY(m_api->port() > 0);
+        m_win = std::make_unique<MainWindow>(*m_ex, m_api.get(), Settings::load());
+        m_win->setConfirmQuit(false);
+        m_win->resize(1200, 800);
+        m_win->show();
+        QVERIFY(QTest::qWaitForWindowExposed(m_win.get()));
+    }
+
+    void cleanupTestCase()
+    {
+        m_win.reset();
+        m_api.reset();
+        m_ex.reset();
+    }
+
+    void statusBarShowsEndpointAndCounts()
+    {
+        QVERIFY(m_win->endpointLabel()->text().contains(m_api->url()));
+        QVERIFY(m_win->poolLabel()->text().contains(QStringLiteral("0 running · 0 queued · up to 2 VMs")));
+    }
+
+    void formRunReachesCompletedWithOutput()
+    {
+        NewJobDialog *d = m_win->openNewJob();
+        QVERIFY(d);
+        QTest::keyClicks(d->nameEdit(), QStringLiteral("Counter from the form"));
+        d->setScript(QStringLiteral("COUNT=$(cat /workspace/counter 2>/dev/null || echo 0)\n"
+                                    "COUNT=$((COUNT + 1))\necho $COUNT > /workspace/counter\n"
+                                    "echo \"Counter is now: $COUNT\"\necho \"warn: $WHO\" >&2\n"));
+        d->statefulBox()->setChecked(true);
+        d->workspaceEdit()->setEditText(QStringLiteral("gui-counter"));
+        d->envTable()->addRow(QStringLiteral("WHO"), QStringLiteral("magpie"));
+        QVERIFY(d->runButton()->isEnabled());
+        QTest::mouseClick(d->runButton(), Qt::LeftButton);
+        QTRY_VERIFY(!m_win->findChild<NewJobDialog *>()); // closed and deleted
+
+        const QString id = m_win->jobsView()->currentJobId();
+        QVERIFY(!id.isEmpty());
+        QCOMPARE(m_win->tabs()->currentIndex(), int(MainWindow::JobsTab));
+        QCOMPARE(m_ex->job(id)->name, QStringLiteral("Counter from the form"));
+        QVERIFY(statusText(id) == QStringLiteral("Queued") || statusText(id) == QStringLiteral("Running"));
+        QTRY_COMPARE_WITH_TIMEOUT(statusText(id), QStringLiteral("Completed"), 240000);
+        JobsModel *m = m_win->jobsView()->model();
+        QCOMPARE(m->index(m->rowOf(id), JobsModel::ColExit).data().toInt(), 0);
+        QVERIFY(m->index(m->rowOf(id), JobsModel::ColDuration).data().toString().endsWith(QStringLiteral(" s")));
+        JobDetail *detail = m_win->jobsView()->detail();
+        QCOMPARE(detail->jobId(), id);
+        QTRY_VERIFY(detail->stdoutView()->toPlainText().contains(QStringLiteral("Counter is now: 1")));
+        QTRY_VERIFY(detail->stderrView()->toPlainText().contains(QStringLiteral("warn: magpie")));
+        QVERIFY(detail->findChild<QLabel *>(QStringLiteral("detailSummary"))->text().contains(QStringLiteral("Completed")));
+        QVERIFY(detail->detailsView()->toPlainText().contains(QStringLiteral("gui-counter")));
+
+        // Re-run with Ctrl+R: the same job again; the workspace kept the counter.
+        QVERIFY(activate());
+        QTest::keyClick(m_win->jobsView()->table(), Qt::Key_R, Qt::ControlModifier);
+        const QString again = m_win->jobsView()->currentJobId();
+        QVERIFY(again != id);
+        QTRY_COMPARE_WITH_TIMEOUT(statusText(again), QStringLiteral("Completed"), 240000);
+        QTRY_VERIFY(m_win->jobsView()->detail()->stdoutView()->toPlainText().contains(QStringLiteral("Counter is now: 2")));
+        // The workspace shows in its tab with two jobs and a measured size.
+        WorkspacesModel *wm = m_win->workspacesView()->model();
+        const int row = wm->rowOf(QStringLiteral("gui-counter"));
+        QVERIFY(row >= 0);
+        QCOMPARE(wm->index(row, WorkspacesModel::ColJobs).data().toInt(), 2);
+        QVERIFY(wm->index(row, WorkspacesModel::ColUsed).data(WorkspacesModel::UsedBytesRole).toLongLong() > 0);
+        QCOMPARE(wm->index(row, WorkspacesModel::ColState).data().toString(), QStringLiteral("idle"));
+    }
+
+    void outputFollowsLiveWhileRunning()
+    {
+        JobRequest r;
+        r.name = QStringLiteral("ticker");
+        r.script = QStringLiteral("for i in 1 2 3 4 5 6; do echo tick $i; sleep 1; done");
+        r.network = false;
+        r.source = QStringLiteral("gui");
+        ExecError e;
+        const auto j = m_ex->submit(r, &e);
+        QVERIFY(j);
+        QVERIFY(m_win->jobsView()->selectJob(j->requestId));
+        LogView *out = m_win->jobsView()->detail()->stdoutView();
+        QTRY_VERIFY_WITH_TIMEOUT(out->toPlainText().contains(QStringLiteral("tick 2")), 240000);
+        QCOMPARE(m_ex->job(j->requestId)->status, JobStatus::Running); // seen before the end
+        QVERIFY(m_win->poolLabel()->text().contains(QStringLiteral("1 running")));
+        JobsModel *m = m_win->jobsView()->model();
+        const QModelIndex dur = m->index(m->rowOf(j->requestId), JobsModel::ColDuration);
+        const QString d1 = dur.data().toString();
+        QTest::qWait(1300);
+        QVERIFY2(dur.data().toString() != d1, qPrintable(d1)); // ticking
+        QVERIFY(m_win->jobsView()->cancelAction()->isEnabled());
+        QVERIFY(test::waitFinished(*m_ex, j->requestId));
+        QCOMPARE(m_ex->job(j->requestId)->status, JobStatus::Completed);
+        QTRY_VERIFY(out->toPlainText().endsWith(QStringLiteral("tick 6\n")));
+        QCOMPARE(out->toPlainText().count(QStringLiteral("tick")), 6); // nothing twice
+        QVERIFY(!m_win->jobsView()->cancelAction()->isEnabled());
+    }
+
+    void jobSubmittedOverHttpAppearsLive()
+    {
+        const int before = m_win->jobsView()->model()->rowCount();
+        const QByteArray body = QJsonDocument(QJsonObject{
+                                                  {QStringLiteral("name"), QStringLiteral("From HTTP")},
+                                                  {QStringLiteral("script"), QStringLiteral("mkdir -p /workspace/notes && echo via-http > /workspace/notes/from-http.txt && echo written")},
+                                                  {QStringLiteral("stateful"), true},
+                                                  {QStringLiteral("workspace_id"), QStringLiteral("http-ws")},
+                                                  {QStringLiteral("workspace_size_gb"), 2},
+                                                  {QStringLiteral("network"), false},
+                                              })
+                                    .toJson();
+        const Http h = call("POST", QStringLiteral("/api/v1/jobs"), m_api->key(), body);
+        QCOMPARE(h.status, 202);
+        m_httpJob = QJsonDocument::fromJson(h.body).object().value(QStringLiteral("request_id")).toString();
+        QVERIFY(!m_httpJob.isEmpty());
+        // In the table at once, without a refresh.
+        JobsModel *m = m_win->jobsView()->model();
+        QVERIFY(m->rowOf(m_httpJob) >= 0);
+        QCOMPARE(m->rowCount(), before + 1);
+        QCOMPARE(m->index(m->rowOf(m_httpJob), JobsModel::ColName).data().toString(), QStringLiteral("From HTTP"));
+        QVERIFY(m_win->workspacesView()->model()->rowOf(QStringLiteral("http-ws")) >= 0);
+        QTRY_COMPARE_WITH_TIMEOUT(statusText(m_httpJob), QStringLiteral("Completed"), 240000);
+        QVERIFY(m_win->jobsView()->selectJob(m_httpJob));
+        QTRY_VERIFY(m_win->jobsView()->detail()->stdoutView()->toPlainText().contains(QStringLiteral("written")));
+        QVERIFY(m_win->jobsView()->detail()->detailsView()->toPlainText().contains(QStringLiteral("the HTTP API")));
+    }
+
+    void browseTreeListsAFileAJobWrote()
+    {
+        QVERIFY(!m_httpJob.isEmpty());
+        FileBrowser *b = m_win->workspacesView()->browse(QStringLiteral("http-ws"));
+        QVERIFY(b);
+        QTRY_VERIFY_WITH_TIMEOUT(b->itemFor(QStringLiteral("notes")), 240000);
+        QTreeWidgetItem *notes = b->itemFor(QStringLiteral("notes"));
+        QCOMPARE(notes->data(0, FileBrowser::TypeRole).toString(), QStringLiteral("dir"));
+        QVERIFY(!b->itemFor(QStringLiteral("notes/from-http.txt"))); // not listed before it is opened
+        notes->setExpanded(true);
+        QTRY_VERIFY_WITH_TIMEOUT(b->itemFor(QStringLiteral("notes/from-http.txt")), 240000);
+        QTreeWidgetItem *f = b->itemFor(QStringLiteral("notes/from-http.txt"));
+        QCOMPARE(f->text(0), QStringLiteral("from-http.txt"));
+        QCOMPARE(f->data(0, FileBrowser::SizeRole).toLongLong(), qint64(9));
+        // Download it.
+        const QString local = m_tmp.path() + QStringLiteral("/downloaded.txt");
+        QSignalSpy ok(b, &FileBrowser::downloaded);
+        b->download(QStringLiteral("notes/from-http.txt"), local);
+        QVERIFY(ok.wait(240000));
+        QFile file(local);
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        QCOMPARE(file.readAll(), QByteArray("via-http\n"));
+        // A missing file says so next to the tree.
+        QSignalSpy failed(b, &FileBrowser::downloadFailed);
+        b->download(QStringLiteral("notes/none.txt"), local + QStringLiteral(".2"));
+        QVERIFY(failed.wait(240000));
+        QVERIFY(b->statusLabel()->text().contains(QStringLiteral("no such file")));
+        b->close();
+    }
+
+    void cleanupDeletesThroughTheQueue()
+    {
+        CleanupDialog *c = m_win->workspacesView()->cleanup(QStringLiteral("http-ws"));
+        QVERIFY(c);
+        QSignalSpy loaded(c, &CleanupDialog::loaded);
+        QVERIFY(loaded.wait(240000));
+        auto paths = [c] {
+            QStringList p;
+            for (int r = 0; r < c->model()->rowCount(); ++r)
+                p << c->model()->index(r, 2).data(Qt::UserRole).toString();
+            return p;
+        };
+        QVERIFY2(paths().contains(QStringLiteral("notes/from-http.txt")), qPrintable(paths().join(',')));
+        QVERIFY(paths().contains(QStringLiteral("notes")));
+        const int before = m_win->jobsView()->model()->rowCount();
+        QVERIFY(c->deletePaths({QStringLiteral("notes")}));
+        const QString job = c->cleanupJobId();
+        QVERIFY(!job.isEmpty());
+        QCOMPARE(m_win->jobsView()->model()->rowCount(), before + 1);
+        QCOMPARE(m_ex->job(job)->name, QStringLiteral("Clean up: notes"));
+        QCOMPARE(m_ex->job(job)->workspaceId, QStringLiteral("http-ws"));
+        QVERIFY(m_ex->job(job)->script.contains(QStringLiteral("rm -rf -- '/workspace/notes'")));
+        QVERIFY(loaded.wait(240000)); // read again after the job
+        QCOMPARE(m_ex->job(job)->status, JobStatus::Completed);
+        QVERIFY(!paths().contains(QStringLiteral("notes")));
+        QVERIFY(!paths().contains(QStringLiteral("notes/from-http.txt")));
+        c->close();
+    }
+
+    void deletingAWorkspaceAsksFirst()
+    {
+        m_win->tabs()->setCurrentIndex(MainWindow::WorkspacesTab);
+        WorkspacesView *v = m_win->workspacesView();
+        QVERIFY(v->selectWorkspace(QStringLiteral("http-ws")));
+        QVERIFY(activate());
+        v->table()->setFocus();
+        // Said no: nothing happens.
+        auto seen = test::answerNextMessageBox(QMessageBox::RejectRole);
+        QTest::keyClick(v->table(), Qt::Key_Delete);
+        QTRY_VERIFY(!seen->isEmpty());
+        QVERIFY(m_ex->workspace(QStringLiteral("http-ws")));
+        // Said yes: gone from the executor and the table.
+        seen = test::answerNextMessageBox(QMessageBox::DestructiveRole);
+        QVERIFY(activate());
+        QTest::keyClick(v->table(), Qt::Key_Delete);
+        QTRY_VERIFY(!m_ex->workspace(QStringLiteral("http-ws")));
+        QVERIFY2(seen->contains(QStringLiteral("http-ws")), qPrintable(*seen));
+        QVERIFY(seen->contains(QStringLiteral("lost")));
+        QCOMPARE(v->model()->rowOf(QStringLiteral("http-ws")), -1);
+        QVERIFY(m_win->jobsView()->model()->rowOf(m_httpJob) >= 0); // history stays
+        // Over HTTP it is gone too.
+        QCOMPARE(call("GET", QStringLiteral("/api/v1/workspaces/http-ws"), m_api->key()).status, 404);
+        m_win->tabs()->setCurrentIndex(MainWindow::JobsTab);
+    }
+
+    void regeneratedKeyReplacesTheOldOne()
+    {
+        const QByteArray oldKey = m_api->key();
+        const quint16 port = m_api->port();
+        QCOMPARE(call("GET", QStringLiteral("/api/v1/pool"), oldKey).status, 200);
+        SettingsDialog *d = m_win->openSettings();
+        QVERIFY(d);
+        QCOMPARE(d->keyEdit()->text().toLatin1(), oldKey);
+        QCOMPARE(d->keyEdit()->echoMode(), QLineEdit::Password);
+        d->showKeyButton()->click();
+        QCOMPARE(d->keyEdit()->echoMode(), QLineEdit::Normal);
+        QVERIFY(d->regenerateKey());
+        const QByteArray newKey = m_api->key();
+        QVERIFY(newKey != oldKey);
+        QCOMPARE(d->keyEdit()->text().toLatin1(), newKey);
+        QCOMPARE(m_api->port(), port); // same address for clients
+        QCOMPARE(call("GET", QStringLiteral("/api/v1/pool"), oldKey).status, 401);
+        QCOMPARE(call("GET", QStringLiteral("/api/v1/pool"), newKey).status, 200);
+        QFile f(m_ex->dataDir() + QStringLiteral("/api-key"));
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        QCOMPARE(f.readAll().trimmed(), newKey);
+        QCOMPARE(int(f.permissions() & (QFileDevice::ReadGroup | QFileDevice::ReadOther)), 0);
+        d->reject();
+    }
+
+    void endpointCanBeSwitchedOffAndOn()
+    {
+        Settings s = Settings::load();
+        SettingsDialog *d = m_win->openSettings();
+        d->httpCheck()->setChecked(false);
+        QVERIFY(d->apply());
+        QVERIFY(!m_api->isListening());
+        QVERIFY(m_win->endpointLabel()->text().contains(QStringLiteral("off")));
+        d->httpCheck()->setChecked(true);
+        QVERIFY(d->apply());
+        QVERIFY(m_api->isListening());
+        QVERIFY(m_win->endpointLabel()->text().contains(m_api->url()));
+        QCOMPARE(call("GET", QStringLiteral("/api/v1/health"), QByteArray()).status, 200);
+        d->reject();
+    }
+};
+
+QTEST_MAIN(TestMainWindow)
+#include "TestMainWindow.moc"

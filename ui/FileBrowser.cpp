@@ -1,0 +1,254 @@
+#include "FileBrowser.h"
+
+#include "UiFormat.h"
+
+#include <QDialogButtonBox>
+#include <QDir>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QPointer>
+#include <QPushButton>
+#include <QSaveFile>
+#include <QStyle>
+#include <QTreeWidget>
+#include <QVBoxLayout>
+
+namespace magpie::ui {
+
+FileBrowser::FileBrowser(Executor &executor, QString workspaceId, QWidget *parent)
+    : QDialog(parent), m_ex(executor), m_id(std::move(workspaceId))
+{
+    setObjectName(QStringLiteral("fileBrowser"));
+    setWindowTitle(tr("Files in workspace %1").arg(m_id));
+    resize(720, 480);
+    auto *v = new QVBoxLayout(this);
+    m_title = new QLabel(tr("<b>%1</b> — the files its jobs see under <tt>/workspace</tt>").arg(m_id.toHtmlEscaped()), this);
+    v->addWidget(m_title);
+    m_tree = new QTreeWidget(this);
+    m_tree->setObjectName(QStringLiteral("filesTree"));
+    m_tree->setHeaderLabels({tr("Name"), tr("Size"), tr("Modified"), tr("Type")});
+    m_tree->setUniformRowHeights(true);
+    m_tree->setAlternatingRowColors(true);
+    m_tree->header()->setStretchLastSection(false);
+    m_tree->header()->setSectionResizeMode(0, QHeaderView::Stretch);
+    m_tree->header()->resizeSection(1, 90);
+    m_tree->header()->resizeSection(2, 160);
+    m_tree->header()->resizeSection(3, 70);
+    v->addWidget(m_tree, 1);
+    m_status = new QLabel(this);
+    m_status->setObjectName(QStringLiteral("filesStatus"));
+    m_status->setWordWrap(true);
+    m_status->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    v->addWidget(m_status);
+    auto *buttons = new QDialogButtonBox(this);
+    m_download = buttons->addButton(tr("&Download…"), QDialogButtonBox::ActionRole);
+    m_download->setObjectName(QStringLiteral("downloadButton"));
+    m_download->setIcon(style()->standardIcon(QStyle::SP_DialogSaveButton));
+    m_refresh = buttons->addButton(tr("&Refresh"), QDialogButtonBox::ActionRole);
+    m_refresh->setIcon(style()->standardIcon(QStyle::SP_BrowserReload));
+    buttons->addButton(QDialogButtonBox::Close);
+    v->addWidget(buttons);
+
+    connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::close);
+    connect(m_download, &QPushButton::clicked, this, &FileBrowser::downloadSelected);
+    connect(m_refresh, &QPushButton::clicked, this, [this] { reload(); });
+    connect(m_tree, &QTreeWidget::itemExpanded, this, &FileBrowser::onExpanded);
+    connect(m_tree, &QTreeWidget::currentItemChanged, this, &FileBrowser::updateButtons);
+    connect(m_tree, &QTreeWidget::itemDoubleClicked, this, [this](QTreeWidgetItem *item) {
+        if (item && item->data(0, TypeRole).toString() == QLatin1String("file"))
+            downloadSelected();
+    });
+    connect(&m_ex, &Executor::workspacesChanged, this, [this] {
+        if (!m_ex.workspace(m_id))
+            close(); // deleted
+    });
+    updateButtons();
+    reload();
+}
+
+QTreeWidgetItem *FileBrowser::itemFor(const QString &path) const
+{
+    QList<QTreeWidgetItem *> stack;
+    for (int i = 0; i < m_tree->topLevelItemCount(); ++i)
+        stack << m_tree->topLevelItem(i);
+    while (!stack.isEmpty()) {
+        QTreeWidgetItem *it = stack.takeFirst();
+        if (it->data(0, PathRole).toString() == path)
+            return it;
+        for (int i = 0; i < it->childCount(); ++i)
+            stack << it->child(i);
+    }
+    return nullptr;
+}
+
+void FileBrowser::setBusy(int delta)
+{
+    m_busy = qMax(0, m_busy + delta);
+    m_refresh->setEnabled(m_busy == 0);
+    if (m_busy > 0)
+        m_status->setText(tr("Reading the workspace… (a short VM run; it waits until the workspace's running or queued jobs are done)"));
+}
+
+void FileBrowser::reload(const QString &path)
+{
+    if (path.isEmpty()) {
+        m_tree->clear();
+        list(QString(), nullptr);
+        return;
+    }
+    QTreeWidgetItem *it = itemFor(path);
+    if (!it)
+        return;
+    qDeleteAll(it->takeChildren());
+    it->setData(0, LoadedRole, false);
+    list(path, it);
+}
+
+void FileBrowser::list(const QString &path, QTreeWidgetItem *parentItem)
+{
+    if (parentItem) {
+        parentItem->setData(0, LoadingRole, true);
+        if (parentItem->childCount() == 0) {
+            auto *ph = new QTreeWidgetItem(parentItem, {tr("Loading…")});
+            ph->setDisabled(true);
+        }
+    }
+    setBusy(+1);
+    QPointer<FileBrowser> self(this);
+    const QString shown = path.isEmpty() ? QStringLiteral("/workspace") : QStringLiteral("/workspace/") + path;
+    m_ex.listFiles(m_id, path, [self, path, shown](std::optional<ExecError> err, QList<FileEntry> entries) {
+        if (!self)
+            return;
+        self->setBusy(-1);
+        QTreeWidgetItem *parentItem = path.isEmpty() ? nullptr : self->itemFor(path);
+        if (!path.isEmpty() && !parentItem)
+            return; // the tree was reloaded meanwhile
+        if (parentItem)
+            parentItem->setData(0, LoadingRole, false);
+        if (err) {
+            if (parentItem) {
+                qDeleteAll(parentItem->takeChildren());
+                auto *e = new QTreeWidgetItem(parentItem, {tr("Could not list: %1").arg(err->message)});
+                e->setDisabled(true);
+            }
+            self->m_status->setText(tr("Could not list %1: %2").arg(shown, err->message));
+            emit self->listFailed(path, err->message);
+            return;
+        }
+        self->fill(parentItem, entries);
+        if (self->m_busy == 0) {
+            int files = 0;
+            for (const FileEntry &e : entries)
+                files += e.type != QLatin1String("dir");
+            self->m_status->setText(tr("%1: %2 folder(s), %3 file(s). Folders are read when you open them.")
+                                        .arg(shown)
+                                        .arg(entries.size() - files)
+                                        .arg(files));
+        }
+        emit self->listed(path);
+    });
+}
+
+void FileBrowser::fill(QTreeWidgetItem *parentItem, const QList<FileEntry> &entries)
+{
+    if (parentItem) {
+        qDeleteAll(parentItem->takeChildren());
+        parentItem->setData(0, LoadedRole, true);
+    }
+    QList<QTreeWidgetItem *> items;
+    for (const FileEntry &e : entries) {
+        auto *it = new QTreeWidgetItem;
+        const bool dir = e.type == QLatin1String("dir");
+        it->setText(0, e.name);
+        it->setText(1, dir ? QString() : formatBytes(e.size));
+        it->setText(2, formatLocalTime(e.modifiedAt));
+        it->setText(3, e.type);
+        it->setTextAlignment(1, Qt::AlignRight | Qt::AlignVCenter);
+        it->setData(0, PathRole, e.path);
+        it->setData(0, TypeRole, e.type);
+        it->setData(0, SizeRole, e.size);
+        it->setIcon(0, style()->standardIcon(dir ? QStyle::SP_DirIcon : e.type == QLatin1String("symlink") ? QStyle::SP_FileLinkIcon : QStyle::SP_FileIcon));
+        it->setToolTip(0, QStringLiteral("/workspace/") + e.path);
+        if (dir)
+            it->setChildIndicatorPolicy(QTreeWidgetItem::ShowIndicator);
+        items << it;
+    }
+    if (items.isEmpty() && parentItem) {
+        auto *ph = new QTreeWidgetItem(parentItem, {tr("(empty folder)")});
+        ph->setDisabled(true);
+        return;
+    }
+    if (parentItem)
+        parentItem->addChildren(items);
+    else
+        m_tree->addTopLevelItems(items);
+    if (!parentItem && items.isEmpty()) {
+        auto *ph = new QTreeWidgetItem(m_tree, {tr("(the workspace is empty)")});
+        ph->setDisabled(true);
+    }
+}
+
+void FileBrowser::onExpanded(QTreeWidgetItem *item)
+{
+    if (!item || item->data(0, TypeRole).toString() != QLatin1String("dir"))
+        return;
+    if (item->data(0, LoadedRole).toBool() || item->data(0, LoadingRole).toBool())
+        return;
+    list(item->data(0, PathRole).toString(), item);
+}
+
+void FileBrowser::updateButtons()
+{
+    QTreeWidgetItem *it = m_tree->currentItem();
+    const bool file = it && it->data(0, TypeRole).toString() == QLatin1String("file");
+    m_download->setEnabled(file);
+    m_download->setToolTip(file ? tr("Save a copy of %1 on this computer").arg(it->data(0, PathRole).toString())
+                                : tr("Select a file to download it"));
+}
+
+void FileBrowser::downloadSelected()
+{
+    QTreeWidgetItem *it = m_tree->currentItem();
+    if (!it || it->data(0, TypeRole).toString() != QLatin1String("file"))
+        return;
+    const QString path = it->data(0, PathRole).toString();
+    const qint64 size = it->data(0, SizeRole).toLongLong();
+    if (size > Executor::maxFileBytes()) {
+        m_status->setText(tr("%1 is %2; files up to %3 can be downloaded here.").arg(path, formatBytes(size), formatBytes(Executor::maxFileBytes())));
+        return;
+    }
+    const QString target = QFileDialog::getSaveFileName(this, tr("Save %1").arg(QFileInfo(path).fileName()),
+                                                        QDir::home().filePath(QFileInfo(path).fileName()));
+    if (target.isEmpty())
+        return;
+    download(path, target);
+}
+
+void FileBrowser::download(const QString &path, const QString &localFile)
+{
+    m_status->setText(tr("Reading %1 from the workspace…").arg(path));
+    QPointer<FileBrowser> self(this);
+    m_ex.readFile(m_id, path, [self, path, localFile](std::optional<ExecError> err, QByteArray data) {
+        if (!self)
+            return;
+        if (err) {
+            self->m_status->setText(tr("Could not read %1: %2").arg(path, err->message));
+            emit self->downloadFailed(path, err->message);
+            return;
+        }
+        QSaveFile f(localFile);
+        if (!f.open(QIODevice::WriteOnly) || f.write(data) != data.size() || !f.commit()) {
+            const QString why = f.errorString();
+            self->m_status->setText(tr("Could not write %1: %2").arg(localFile, why));
+            emit self->downloadFailed(path, why);
+            return;
+        }
+        self->m_status->setText(tr("Saved %1 (%2) to %3.").arg(path, formatBytes(data.size()), localFile));
+        emit self->downloaded(path, localFile);
+    });
+}
+
+} // namespace magpie::ui

@@ -1,0 +1,283 @@
+#include "JobDetail.h"
+
+#include "BashHighlighter.h"
+#include "CodeEditor.h"
+#include "JobStore.h"
+#include "LogView.h"
+#include "UiFormat.h"
+
+#include <QAction>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QStackedWidget>
+#include <QTabWidget>
+#include <QTextBrowser>
+#include <QToolButton>
+#include <QVBoxLayout>
+
+namespace magpie::ui {
+
+namespace {
+constexpr int kStdout = 1;
+constexpr int kStderr = 2;
+constexpr int kTabOutput = 0, kTabErrors = 1, kTabScript = 2, kTabDetails = 3;
+} // namespace
+
+JobDetail::JobDetail(Executor &executor, QWidget *parent)
+    : QWidget(parent), m_ex(executor)
+{
+    auto *outer = new QVBoxLayout(this);
+    outer->setContentsMargins(0, 0, 0, 0);
+    m_stack = new QStackedWidget(this);
+    outer->addWidget(m_stack);
+
+    auto *placeholder = new QLabel(tr("Select a job to see its output, script and details."), m_stack);
+    placeholder->setAlignment(Qt::AlignCenter);
+    placeholder->setEnabled(false);
+    m_stack->addWidget(placeholder);
+
+    auto *page = new QWidget(m_stack);
+    auto *v = new QVBoxLayout(page);
+    v->setContentsMargins(4, 4, 4, 0);
+    auto *head = new QHBoxLayout;
+    m_status = new QLabel(page);
+    m_status->setObjectName(QStringLiteral("detailStatus"));
+    m_title = new QLabel(page);
+    m_title->setObjectName(QStringLiteral("detailTitle"));
+    QFont tf = m_title->font();
+    tf.setPointSizeF(tf.pointSizeF() * 1.2);
+    tf.setBold(true);
+    m_title->setFont(tf);
+    m_title->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_summary = new QLabel(page);
+    m_summary->setObjectName(QStringLiteral("detailSummary"));
+    m_buttons = new QWidget(page);
+    auto *bl = new QHBoxLayout(m_buttons);
+    bl->setContentsMargins(0, 0, 0, 0);
+    head->addWidget(m_status);
+    head->addWidget(m_title);
+    head->addSpacing(12);
+    head->addWidget(m_summary, 1);
+    head->addWidget(m_buttons);
+    v->addLayout(head);
+    m_notice = new QLabel(page);
+    m_notice->setObjectName(QStringLiteral("detailNotice"));
+    m_notice->setWordWrap(true);
+    m_notice->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_notice->hide();
+    v->addWidget(m_notice);
+
+    m_tabs = new QTabWidget(page);
+    m_tabs->setDocumentMode(true);
+    m_out = new LogView(m_tabs);
+    m_out->setObjectName(QStringLiteral("stdoutView"));
+    m_err = new LogView(m_tabs);
+    m_err->setObjectName(QStringLiteral("stderrView"));
+    m_script = new CodeEditor(m_tabs);
+    m_script->setObjectName(QStringLiteral("scriptView"));
+    m_script->setReadOnly(true);
+    m_highlighter = new BashHighlighter(m_script->document());
+    m_details = new QTextBrowser(m_tabs);
+    m_details->setObjectName(QStringLiteral("detailsView"));
+    m_details->setOpenLinks(false);
+    m_tabs->addTab(m_out, tr("Output"));
+    m_tabs->addTab(m_err, tr("Errors"));
+    m_tabs->addTab(m_script, tr("Script"));
+    m_tabs->addTab(m_details, tr("Details"));
+    v->addWidget(m_tabs, 1);
+    m_stack->addWidget(page);
+
+    m_pullTimer.setSingleShot(true);
+    m_pullTimer.setInterval(60);
+    connect(&m_pullTimer, &QTimer::timeout, this, &JobDetail::pull);
+    connect(&m_ex, &Executor::jobOutput, this, &JobDetail::onJobOutput);
+    connect(&m_ex, &Executor::jobChanged, this, &JobDetail::onJobChanged);
+    m_tick.setInterval(1000);
+    connect(&m_tick, &QTimer::timeout, this, [this] {
+        const auto j = m_id.isEmpty() ? std::nullopt : m_ex.job(m_id);
+        if (j && j->status == JobStatus::Running)
+            refreshHeader(*j);
+        else
+            m_tick.stop();
+    });
+}
+
+void JobDetail::setActions(const QList<QAction *> &actions)
+{
+    for (QAction *a : actions) {
+        auto *b = new QToolButton(m_buttons);
+        b->setDefaultAction(a);
+        b->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
+        b->setAutoRaise(true);
+        m_buttons->layout()->addWidget(b);
+    }
+}
+
+int JobDetail::currentStream() const
+{
+    return m_tabs->currentIndex() == kTabErrors ? kStderr : kStdout;
+}
+
+QByteArray JobDetail::fullLog(int stream) const
+{
+    if (m_id.isEmpty())
+        return {};
+    return m_ex.readLog(m_id, stream, 0, JobStore::logCapBytes() + 4096).data;
+}
+
+void JobDetail::setJob(const QString &requestId)
+{
+    if (requestId == m_id && !requestId.isEmpty())
+        return;
+    m_pullTimer.stop();
+    m_id = requestId;
+    m_out->clearLog();
+    m_err->clearLog();
+    for (qint64 &o : m_offset)
+        o = 0;
+    const auto j = requestId.isEmpty() ? std::nullopt : m_ex.job(requestId);
+    if (!j) {
+        m_id.clear();
+        m_script->clear();
+        m_details->clear();
+        m_stack->setCurrentIndex(0);
+        return;
+    }
+    m_stack->setCurrentIndex(1);
+    m_script->setPlainText(j->script);
+    for (int s : {kStdout, kStderr}) {
+        m_decoder[s] = QStringDecoder(QStringDecoder::Utf8);
+        const qint64 size = m_ex.readLog(m_id, s, 0, 0).size;
+        if (size > kInitialTailBytes) {
+            m_offset[s] = size - kInitialTailBytes;
+            (s == kStdout ? m_out : m_err)->appendText(
+                tr("[showing the last %1 of %2; the whole log is %3]\n")
+                    .arg(formatBytes(kInitialTailBytes), formatBytes(size),
+                         QStringLiteral("%1/logs/%2/%3").arg(m_ex.dataDir(), m_id, s == kStdout ? QStringLiteral("stdout.log") : QStringLiteral("stderr.log"))));
+        }
+    }
+    pull();
+    m_out->scrollToEnd();
+    m_err->scrollToEnd();
+    refreshHeader(*j);
+    refreshDetails(*j);
+    // Show errors first for a failed job that wrote nothing else.
+    if (j->status == JobStatus::Failed && m_offset[kStdout] == 0 && m_offset[kStderr] > 0)
+        m_tabs->setCurrentIndex(kTabErrors);
+    else if (m_tabs->currentIndex() == kTabErrors && m_offset[kStderr] == 0)
+        m_tabs->setCurrentIndex(kTabOutput);
+}
+
+void JobDetail::pull()
+{
+    if (m_id.isEmpty())
+        return;
+    for (int s : {kStdout, kStderr}) {
+        for (;;) {
+            const LogChunk c = m_ex.readLog(m_id, s, m_offset[s], 1024 * 1024);
+            if (c.data.isEmpty())
+                break;
+            m_offset[s] = c.offset + c.data.size();
+            (s == kStdout ? m_out : m_err)->appendText(m_decoder[s].decode(c.data));
+        }
+    }
+    updateTabTitles();
+}
+
+void JobDetail::updateTabTitles()
+{
+    auto title = [](const QString &base, qint64 bytes) {
+        return bytes > 0 ? QStringLiteral("%1 (%2)").arg(base, formatBytes(bytes)) : base;
+    };
+    m_tabs->setTabText(kTabOutput, title(tr("Output"), m_offset[kStdout]));
+    m_tabs->setTabText(kTabErrors, title(tr("Errors"), m_offset[kStderr]));
+}
+
+void JobDetail::onJobOutput(const QString &id, int stream, const QByteArray &data)
+{
+    Q_UNUSED(stream);
+    Q_UNUSED(data); // read from the log file instead, so the view shows exactly what is kept
+    if (id == m_id && !m_pullTimer.isActive())
+        m_pullTimer.start();
+}
+
+void JobDetail::onJobChanged(const QString &id)
+{
+    if (id != m_id)
+        return;
+    const auto j = m_ex.job(id);
+    if (!j)
+        return;
+    pull();
+    refreshHeader(*j);
+    refreshDetails(*j);
+}
+
+void JobDetail::refreshHeader(const JobRecord &j)
+{
+    if (j.status == JobStatus::Running && !m_tick.isActive())
+        m_tick.start();
+    const QColor c = statusColor(j.status, palette());
+    m_status->setPixmap(statusIcon(j.status, palette()).pixmap(20, 20));
+    m_status->setToolTip(statusLabel(j.status));
+    m_title->setText(j.name);
+    QStringList parts;
+    parts << QStringLiteral("<b style='color:%1'>%2</b>").arg(c.name(), statusLabel(j.status).toHtmlEscaped());
+    if (j.exitCode)
+        parts << tr("exit code %1").arg(*j.exitCode);
+    if (const auto ms = jobElapsedMs(j))
+        parts << formatDuration(*ms);
+    parts << (j.workspaceId.isEmpty() ? tr("no workspace") : tr("workspace <b>%1</b>").arg(j.workspaceId.toHtmlEscaped()));
+    m_summary->setText(parts.join(QStringLiteral(" · ")));
+    QStringList notes;
+    if (!j.error.isEmpty())
+        notes << QStringLiteral("<span style='color:%1'>%2</span>").arg(statusColor(JobStatus::Failed, palette()).name(), j.error.toHtmlEscaped());
+    if (!j.notice.isEmpty())
+        notes << j.notice.toHtmlEscaped();
+    m_notice->setText(notes.join(QStringLiteral("<br>")));
+    m_notice->setVisible(!notes.isEmpty());
+}
+
+void JobDetail::refreshDetails(const JobRecord &j)
+{
+    auto row = [](const QString &k, const QString &v) {
+        return QStringLiteral("<tr><td style='padding-right:14px'><b>%1</b></td><td>%2</td></tr>").arg(k.toHtmlEscaped(), v.toHtmlEscaped());
+    };
+    auto orDash = [](const QString &s) { return s.isEmpty() ? QStringLiteral("—") : s; };
+    QString html = QStringLiteral("<table cellspacing='2'>");
+    html += row(tr("Request id"), j.requestId);
+    html += row(tr("Name"), j.name);
+    html += row(tr("Status"), statusLabel(j.status) + (j.exitCode ? tr(" (exit code %1)").arg(*j.exitCode) : QString()));
+    if (!j.error.isEmpty())
+        html += row(tr("Error"), j.error);
+    if (!j.notice.isEmpty())
+        html += row(tr("Notice"), j.notice);
+    html += row(tr("Created"), formatLocalTime(j.createdAt));
+    html += row(tr("Started"), orDash(formatLocalTime(j.startedAt)));
+    html += row(tr("Finished"), orDash(formatLocalTime(j.finishedAt)));
+    const auto ms = jobElapsedMs(j);
+    html += row(tr("Duration"), ms ? formatDuration(*ms) : QStringLiteral("—"));
+    if (j.stateful) {
+        html += row(tr("Workspace"), tr("%1 (%2 GB)").arg(j.workspaceId).arg(j.workspaceSizeGb));
+        if (j.workspaceUsedBytes && j.workspaceTotalBytes)
+            html += row(tr("Workspace use after the job"), tr("%1 of %2").arg(formatBytes(*j.workspaceUsedBytes), formatBytes(*j.workspaceTotalBytes)));
+    } else {
+        html += row(tr("Workspace"), tr("none (stateless: nothing is kept)"));
+    }
+    html += row(tr("vCPUs"), QString::number(j.vcpus));
+    html += row(tr("Memory"), tr("%1 MB").arg(j.memoryMb));
+    html += row(tr("Timeout"), j.timeoutSec > 0 ? formatDuration(qint64(j.timeoutSec) * 1000) : tr("none"));
+    html += row(tr("Network"), j.network ? tr("on") : tr("off"));
+    QStringList env;
+    for (const auto &kv : j.env)
+        env << kv.first + QLatin1Char('=') + kv.second;
+    html += row(tr("Environment"), env.isEmpty() ? QStringLiteral("—") : env.join(QStringLiteral(", ")));
+    html += row(tr("Accelerator"), orDash(j.accelerator.toUpper()));
+    html += row(tr("Submitted from"), j.source == QLatin1String("gui") ? tr("this window") : j.source == QLatin1String("api") ? tr("the HTTP API") : orDash(j.source));
+    html += row(tr("Output"), tr("%1 stdout, %2 stderr").arg(formatBytes(j.stdoutBytes), formatBytes(j.stderrBytes)));
+    html += row(tr("Logs"), QStringLiteral("%1/logs/%2/").arg(m_ex.dataDir(), j.requestId));
+    html += QStringLiteral("</table>");
+    m_details->setHtml(html);
+}
+
+} // namespace magpie::ui

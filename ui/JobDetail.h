@@ -1,0 +1,72 @@
+// JobDetail.h — the selected job: its script (read-only, highlighted), stdout and stderr
+// following live while it runs, and its details (ids, times, resources, error).
+#pragma once
+
+#include "Executor.h"
+
+#include <QStringDecoder>
+#include <QTimer>
+#include <QWidget>
+
+class QLabel;
+class QStackedWidget;
+class QTabWidget;
+class QTextBrowser;
+class QToolButton;
+class QAction;
+
+namespace magpie::ui {
+
+class CodeEditor;
+class LogView;
+class BashHighlighter;
+
+class JobDetail : public QWidget
+{
+    Q_OBJECT
+public:
+    static constexpr qint64 kInitialTailBytes = 4 * 1024 * 1024; // shown at most when opening a job
+
+    explicit JobDetail(Executor &executor, QWidget *parent = nullptr);
+
+    // Shows a job ("" shows the placeholder).
+    void setJob(const QString &requestId);
+    QString jobId() const { return m_id; }
+    // Buttons in the header for these actions (cancel, re-run, …).
+    void setActions(const QList<QAction *> &actions);
+
+    LogView *stdoutView() const { return m_out; }
+    LogView *stderrView() const { return m_err; }
+    CodeEditor *scriptView() const { return m_script; }
+    QTextBrowser *detailsView() const { return m_details; }
+    QTabWidget *tabs() const { return m_tabs; }
+    // The stream of the visible output tab: 2 when the stderr tab is shown, else 1.
+    int currentStream() const;
+    // The whole kept log of a stream (up to the log cap).
+    QByteArray fullLog(int stream) const;
+
+private:
+    void onJobOutput(const QString &id, int stream, const QByteArray &data);
+    void onJobChanged(const QString &id);
+    void pull();
+    void refreshHeader(const JobRecord &j);
+    void refreshDetails(const JobRecord &j);
+    void updateTabTitles();
+
+    Executor &m_ex;
+    QString m_id;
+    QStackedWidget *m_stack;
+    QLabel *m_title, *m_status, *m_summary, *m_notice;
+    QWidget *m_buttons;
+    QTabWidget *m_tabs;
+    LogView *m_out, *m_err;
+    CodeEditor *m_script;
+    BashHighlighter *m_highlighter;
+    QTextBrowser *m_details;
+    qint64 m_offset[3] = {0, 0, 0};
+    QStringDecoder m_decoder[3];
+    QTimer m_pullTimer;
+    QTimer m_tick; // the duration in the header ticks while the job runs
+};
+
+} // namespace magpie::ui

@@ -1,0 +1,246 @@
+#include "ScreenshotTour.h"
+
+#include "CleanupDialog.h"
+#include "Executor.h"
+#include "FileBrowser.h"
+#include "JobDetail.h"
+#include "JobTemplates.h"
+#include "JobsView.h"
+#include "MainWindow.h"
+#include "NewJobDialog.h"
+#include "SettingsDialog.h"
+#include "WorkspacesView.h"
+
+#include <QApplication>
+#include <QComboBox>
+#include <QDir>
+#include <QFile>
+#include <QJsonDocument>
+#include <QTabWidget>
+#include <QTreeWidget>
+
+#include <cstdio>
+
+namespace magpie::ui {
+
+namespace {
+void after(int ms, std::function<void()> f)
+{
+    QTimer::singleShot(ms, qApp, std::move(f));
+}
+} // namespace
+
+ScreenshotTour::ScreenshotTour(MainWindow &window, Executor &executor, QString dir, QObject *parent)
+    : QObject(parent), m_window(window), m_ex(executor), m_dir(std::move(dir))
+{
+    QDir().mkpath(m_dir);
+    QFile::remove(m_dir + QStringLiteral("/done"));
+    m_poll.setInterval(300);
+    connect(&m_poll, &QTimer::timeout, this, &ScreenshotTour::poll);
+    m_poll.start();
+}
+
+void ScreenshotTour::log(const QString &text)
+{
+    std::fprintf(stderr, "[screenshots] %s\n", qPrintable(text));
+}
+
+void ScreenshotTour::poll()
+{
+    QFile f(m_dir + QStringLiteral("/take"));
+    if (!f.open(QIODevice::ReadOnly))
+        return;
+    m_spec = QJsonDocument::fromJson(f.readAll()).object();
+    f.close();
+    f.remove();
+    m_poll.stop();
+    start();
+}
+
+void ScreenshotTour::save(QWidget *w, const QString &name)
+{
+    const QString path = QStringLiteral("%1/%2.png").arg(m_dir, name);
+    const bool ok = w->grab().save(path);
+    log(QStringLiteral("%1 %2").arg(ok ? QStringLiteral("saved") : QStringLiteral("FAILED"), path));
+}
+
+void ScreenshotTour::start()
+{
+    const QString job = m_spec.value(QStringLiteral("job")).toString();
+    const QString running = m_spec.value(QStringLiteral("running_job")).toString();
+    const QString failed = m_spec.value(QStringLiteral("failed_job")).toString();
+    const QString ws = m_spec.value(QStringLiteral("workspace")).toString();
+    const QString browseWs = m_spec.value(QStringLiteral("browse_workspace")).toString(ws);
+    MainWindow *w = &m_window;
+
+    m_steps << [w](auto next) {
+        w->showNormal();
+        w->resize(1280, 800);
+        w->tabs()->setCurrentIndex(MainWindow::JobsTab);
+        after(500, next);
+    };
+    if (!job.isEmpty())
+        m_steps << [this, w, job](auto next) {
+            w->jobsView()->selectJob(job);
+            w->jobsView()->detail()->tabs()->setCurrentIndex(0);
+            after(900, [this, w, next] {
+                save(w, QStringLiteral("jobs"));
+                next();
+            });
+        };
+    if (!job.isEmpty())
+        m_steps << [this, w](auto next) {
+            w->jobsView()->detail()->tabs()->setCurrentIndex(2); // the script, highlighted
+            after(500, [this, w, next] {
+                save(w, QStringLiteral("jobs-script"));
+                w->jobsView()->detail()->tabs()->setCurrentIndex(3);
+                after(400, [this, w, next] {
+                    save(w, QStringLiteral("jobs-details"));
+                    w->jobsView()->detail()->tabs()->setCurrentIndex(0);
+                    next();
+                });
+            });
+        };
+    if (!running.isEmpty())
+        m_steps << [this, w, running](auto next) {
+            w->jobsView()->selectJob(running);
+            after(2500, [this, w, next] {
+                save(w, QStringLiteral("jobs-running"));
+                next();
+            });
+        };
+    if (!failed.isEmpty())
+        m_steps << [this, w, failed](auto next) {
+            w->jobsView()->selectJob(failed);
+            after(900, [this, w, next] {
+                save(w, QStringLiteral("jobs-failed"));
+                next();
+            });
+        };
+    m_steps << [this, w, ws](auto next) {
+        w->tabs()->setCurrentIndex(MainWindow::WorkspacesTab);
+        if (!ws.isEmpty())
+            w->workspacesView()->selectWorkspace(ws);
+        after(700, [this, w, next] {
+            save(w, QStringLiteral("workspaces"));
+            next();
+        });
+    };
+    m_steps << [this, w](auto next) {
+        NewJobDialog *d = w->openNewJob();
+        for (const JobTemplate &t : JobTemplate::all())
+            if (t.title == QLatin1String("Counter"))
+                d->applyTemplate(t);
+        after(700, [this, d, next] {
+            save(d, QStringLiteral("new-job"));
+            d->workspaceEdit()->setEditText(QStringLiteral("My_Workspace"));
+            after(400, [this, d, next] {
+                save(d, QStringLiteral("new-job-invalid"));
+                d->close();
+                next();
+            });
+        });
+    };
+    if (!browseWs.isEmpty())
+        m_steps << [this, w, browseWs](auto next) {
+            FileBrowser *b = w->workspacesView()->browse(browseWs);
+            if (!b)
+                return next();
+            b->resize(760, 500);
+            auto done = std::make_shared<bool>(false);
+            auto finish = [this, b, next, done] {
+                if (*done)
+                    return;
+                *done = true;
+                after(500, [this, b, next] {
+                    save(b, QStringLiteral("file-browser"));
+                    b->close();
+                    next();
+                });
+            };
+            connect(b, &FileBrowser::listed, b, [b, finish](const QString &path) {
+                if (path.isEmpty()) {
+                    // Open the first folder, to show the tree lists folders on demand.
+                    for (int i = 0; i < b->tree()->topLevelItemCount(); ++i) {
+                        QTreeWidgetItem *it = b->tree()->topLevelItem(i);
+                        if (it->data(0, FileBrowser::TypeRole).toString() == QLatin1String("dir")) {
+                            it->setExpanded(true);
+                            return;
+                        }
+                    }
+                }
+                finish();
+            });
+            connect(b, &FileBrowser::listFailed, b, [finish] { finish(); });
+            after(120000, finish);
+        };
+    if (!browseWs.isEmpty())
+        m_steps << [this, w, browseWs](auto next) {
+            CleanupDialog *d = w->workspacesView()->cleanup(browseWs);
+            if (!d)
+                return next();
+            auto done = std::make_shared<bool>(false);
+            auto finish = [this, d, next, done] {
+                if (*done)
+                    return;
+                *done = true;
+                after(500, [this, d, next] {
+                    save(d, QStringLiteral("cleanup"));
+                    d->close();
+                    next();
+                });
+            };
+            connect(d, &CleanupDialog::loaded, d, finish);
+            after(120000, finish);
+        };
+    m_steps << [this, w](auto next) {
+        SettingsDialog *d = w->openSettings();
+        d->adjustSize();
+        after(700, [this, d, next] {
+            save(d, QStringLiteral("settings"));
+            d->reject();
+            next();
+        });
+    };
+    if (m_spec.value(QStringLiteral("theme_dark")).toBool())
+        m_steps << [this, w, job](auto next) {
+            MainWindow::applyTheme(QStringLiteral("dark"));
+            w->tabs()->setCurrentIndex(MainWindow::JobsTab);
+            if (!job.isEmpty())
+                w->jobsView()->selectJob(job);
+            after(900, [this, w, next] {
+                save(w, QStringLiteral("jobs-dark"));
+                w->tabs()->setCurrentIndex(MainWindow::WorkspacesTab);
+                after(600, [this, w, next] {
+                    save(w, QStringLiteral("workspaces-dark"));
+                    NewJobDialog *d = w->openNewJob();
+                    for (const JobTemplate &t : JobTemplate::all())
+                        if (t.title == QLatin1String("Counter"))
+                            d->applyTemplate(t);
+                    after(600, [this, d, next] {
+                        save(d, QStringLiteral("new-job-dark"));
+                        d->close();
+                        next();
+                    });
+                });
+            });
+        };
+    m_steps << [this, w](auto) {
+        QFile done(m_dir + QStringLiteral("/done"));
+        if (done.open(QIODevice::WriteOnly))
+            done.write("ok\n");
+        done.close();
+        log(QStringLiteral("done"));
+        after(200, [w] { w->forceQuit(); });
+    };
+    runStep(0);
+}
+
+void ScreenshotTour::runStep(int i)
+{
+    if (i >= m_steps.size())
+        return;
+    m_steps.at(i)([this, i] { after(0, [this, i] { runStep(i + 1); }); });
+}
+
+} // namespace magpie::ui
