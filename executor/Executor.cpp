@@ -592,6 +592,8 @@ void Executor::startTask(const std::shared_ptr<Task> &t)
         if (!t->workspaceId.isEmpty())
             emit workspacesChanged();
         emit poolChanged();
+    } else {
+        emit workspacesChanged(); // the workspace shows as busy while the operation runs
     }
 
     auto proceed = [this, t] {
