@@ -104,9 +104,6 @@ def discover(
         ep.base_url, ep.url_source = normalize_base_url(base_url), "the base_url argument"
     elif env.get("MAGPIE_BASE_URL"):
         ep.base_url, ep.url_source = normalize_base_url(env["MAGPIE_BASE_URL"]), "MAGPIE_BASE_URL"
-    else:
-        ep.looked.append("base_url argument: not given")
-        ep.looked.append("MAGPIE_BASE_URL: not set")
     if api_key:
         ep.api_key, ep.key_source = api_key, "the api_key argument"
     elif env.get("MAGPIE_API_KEY"):

@@ -153,11 +153,11 @@ class _CaseInsensitive(dict):  # type: ignore[type-arg]
     def __init__(self, d: Dict[str, str]) -> None:
         super().__init__({k.lower(): v for k, v in d.items()})
 
-    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+    def get(self, key: str, default: Any = None) -> Any:
         return super().get(key.lower(), default)
 
     def __getitem__(self, key: str) -> str:
-        return super().__getitem__(key.lower())
+        return str(super().__getitem__(key.lower()))
 
     def __contains__(self, key: object) -> bool:
         return isinstance(key, str) and super().__contains__(key.lower())

@@ -23,7 +23,7 @@ class _Model:
 
     @classmethod
     def from_dict(cls: "type[T]", data: Mapping[str, Any]) -> T:
-        names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+        names = {f.name for f in dataclasses.fields(cls)}
         kwargs = {k: v for k, v in data.items() if k in names and k != "raw"}
         obj = cls(**kwargs)
         obj.raw = dict(data)
@@ -40,7 +40,7 @@ class _Model:
 
     def to_dict(self) -> Dict[str, Any]:
         out = dict(self.raw)
-        for f in dataclasses.fields(self):  # type: ignore[arg-type]
+        for f in dataclasses.fields(self):
             if f.name == "raw":
                 continue
             v = getattr(self, f.name)

@@ -1,0 +1,341 @@
+"""``client.jobs``: create, follow and manage jobs."""
+
+from __future__ import annotations
+
+import codecs
+import math
+import queue
+import threading
+import time
+from dataclasses import dataclass
+from typing import (TYPE_CHECKING, Any, Dict, Iterable, Iterator, List, Mapping, Optional, Tuple, Union,
+                    overload)
+
+from . import errors
+from ._transport import Response, quote_segment
+from .models import TERMINAL_STATUSES, Job, JobList
+
+if TYPE_CHECKING:  # pragma: no cover
+    from typing import Literal
+
+    from .client import Magpie
+
+__all__ = ["Jobs", "LogPage", "STREAMS"]
+
+STREAMS = ("stdout", "stderr")
+#: Longest the server holds a logs request (docs/api.md: wait=0..60).
+MAX_SERVER_WAIT = 60
+
+
+@dataclass
+class LogPage:
+    """One answer of the logs route: ``data`` from ``offset`` up to ``next_offset``."""
+
+    stream: str
+    data: bytes
+    offset: int
+    next_offset: int
+    job_status: Optional[str]
+    complete: bool
+
+    @property
+    def text(self) -> str:
+        return self.data.decode("utf-8", errors="replace")
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def _int_header(resp: Response, name: str, default: int) -> int:
+    v = resp.header(name)
+    try:
+        return int(v) if v is not None else default
+    except ValueError:
+        return default
+
+
+class Jobs:
+    def __init__(self, client: "Magpie") -> None:
+        self._client = client
+        #: Seconds each long-poll asks the server to hold a logs request (1..60).
+        self.poll_wait: int = 25
+
+    # ------------------------------------------------------------------ requests
+    @staticmethod
+    def _body(
+        name: Optional[str],
+        script: Optional[str],
+        stateful: Optional[bool],
+        workspace_id: Optional[str],
+        workspace_size_gb: Optional[int],
+        env: Optional[Mapping[str, str]],
+        vcpus: Optional[int],
+        memory_mb: Optional[int],
+        timeout: Optional[int],
+        network: Optional[bool],
+    ) -> Dict[str, Any]:
+        if script is None:
+            raise TypeError("script is required")
+        fields: Dict[str, Any] = {
+            "name": name,
+            "script": script,
+            "stateful": stateful,
+            "workspace_id": workspace_id,
+            "workspace_size_gb": workspace_size_gb,
+            "env": dict(env) if env is not None else None,
+            "vcpus": vcpus,
+            "memory_mb": memory_mb,
+            "timeout": timeout,
+            "network": network,
+        }
+        return {k: v for k, v in fields.items() if v is not None}
+
+    def create(
+        self,
+        name: Optional[str] = None,
+        script: Optional[str] = None,
+        stateful: Optional[bool] = False,
+        workspace_id: Optional[str] = None,
+        workspace_size_gb: Optional[int] = None,
+        env: Optional[Mapping[str, str]] = None,
+        vcpus: Optional[int] = None,
+        memory_mb: Optional[int] = None,
+        timeout: Optional[int] = None,
+        network: Optional[bool] = None,
+    ) -> Job:
+        """Queues a job and returns at once (``status`` is usually ``queued``).
+
+        Only arguments that are not None are sent; the server applies its defaults to the rest.
+        """
+        body = self._body(name, script, stateful, workspace_id, workspace_size_gb, env, vcpus, memory_mb,
+                          timeout, network)
+        resp = self._client._transport.request("POST", "/jobs", body=body, ok=(200, 201, 202))
+        return Job.from_dict(resp.json())
+
+    def run_and_wait(
+        self,
+        name: Optional[str] = None,
+        script: Optional[str] = None,
+        stateful: Optional[bool] = False,
+        workspace_id: Optional[str] = None,
+        workspace_size_gb: Optional[int] = None,
+        env: Optional[Mapping[str, str]] = None,
+        vcpus: Optional[int] = None,
+        memory_mb: Optional[int] = None,
+        timeout: Optional[int] = None,
+        network: Optional[bool] = None,
+        wait_timeout: Optional[float] = None,
+    ) -> Job:
+        """Creates a job, waits until it has finished and returns it with ``stdout``/``stderr``.
+
+        Does not raise when the script fails: look at ``status`` (``completed``, ``failed``,
+        ``timed_out``, ``cancelled``), ``exit_code`` and ``error``. Raises
+        :class:`~magpie.errors.WaitTimeoutError` if ``wait_timeout`` seconds pass first (the job
+        keeps running).
+        """
+        job = self.create(name, script, stateful, workspace_id, workspace_size_gb, env, vcpus, memory_mb,
+                          timeout, network)
+        return self.wait(job.request_id, timeout=wait_timeout)
+
+    def get(self, job_id: str) -> Job:
+        resp = self._client._transport.request("GET", f"/jobs/{quote_segment(job_id)}")
+        return Job.from_dict(resp.json())
+
+    def list(
+        self,
+        workspace_id: Optional[str] = None,
+        status: Optional[str] = None,
+        limit: Optional[int] = 50,
+        offset: Optional[int] = 0,
+    ) -> JobList:
+        """One page of jobs, newest first (without ``script``); ``.total`` counts all matches."""
+        resp = self._client._transport.request(
+            "GET", "/jobs", query={"workspace_id": workspace_id, "status": status, "limit": limit, "offset": offset})
+        data = resp.json() or {}
+        jobs = [Job.from_dict(j) for j in data.get("jobs", [])]
+        return JobList(jobs, total=int(data.get("total", len(jobs))), limit=data.get("limit", limit),
+                       offset=int(data.get("offset", offset or 0)))
+
+    def iter(self, workspace_id: Optional[str] = None, status: Optional[str] = None,
+             page_size: int = 100) -> Iterator[Job]:
+        """Every matching job, newest first, fetched page by page."""
+        offset = 0
+        while True:
+            page = self.list(workspace_id=workspace_id, status=status, limit=page_size, offset=offset)
+            yield from page
+            offset += len(page)
+            if not page or offset >= page.total:
+                return
+
+    def cancel(self, job_id: str) -> Job:
+        """Cancels a queued or running job. Raises ConflictError when it has already finished."""
+        resp = self._client._transport.request("POST", f"/jobs/{quote_segment(job_id)}/cancel")
+        return Job.from_dict(resp.json())
+
+    # ------------------------------------------------------------------ logs
+    def read_logs(self, job_id: str, stream: str = "stdout", offset: int = 0,
+                  wait: Optional[float] = None) -> LogPage:
+        """One request to the logs route; with ``wait`` the server holds it until there is output
+        past ``offset`` or the job has finished (at most 60 s)."""
+        if stream not in STREAMS:
+            raise ValueError(f"stream must be 'stdout' or 'stderr', not {stream!r}")
+        w: Optional[int] = None
+        timeout: Optional[float] = None
+        if wait is not None:
+            w = max(0, min(MAX_SERVER_WAIT, int(math.ceil(wait))))
+            timeout = max(self._client.timeout, w + 30.0)
+        resp = self._client._transport.request(
+            "GET", f"/jobs/{quote_segment(job_id)}/logs",
+            query={"stream": stream, "offset": offset, "wait": w}, timeout=timeout)
+        start = _int_header(resp, "X-Magpie-Offset", offset)
+        nxt = _int_header(resp, "X-Magpie-Next-Offset", start + len(resp.body))
+        status = resp.header("X-Magpie-Job-Status")
+        complete = (resp.header("X-Magpie-Complete") or "").strip().lower() == "true"
+        return LogPage(stream=stream, data=resp.body, offset=start, next_offset=nxt, job_status=status,
+                       complete=complete)
+
+    def logs(self, job_id: str, stream: str = "stdout", offset: int = 0) -> str:
+        """The output of ``stream`` so far, from byte ``offset``, as text (UTF-8)."""
+        return self.logs_bytes(job_id, stream, offset).decode("utf-8", errors="replace")
+
+    def logs_bytes(self, job_id: str, stream: str = "stdout", offset: int = 0) -> bytes:
+        """The raw bytes of ``stream`` so far from ``offset`` (reads until nothing is left)."""
+        parts: List[bytes] = []
+        while True:
+            page = self.read_logs(job_id, stream, offset)
+            parts.append(page.data)
+            if not page.data or page.next_offset <= offset:
+                break
+            offset = page.next_offset
+            if page.complete:
+                break
+        return b"".join(parts)
+
+    @overload
+    def follow(self, job_id: str, *, decode: "Literal[True]" = ...,
+               streams: Iterable[str] = ...) -> Iterator[Tuple[str, str]]: ...
+
+    @overload
+    def follow(self, job_id: str, *, decode: "Literal[False]",
+               streams: Iterable[str] = ...) -> Iterator[Tuple[str, bytes]]: ...
+
+    def follow(self, job_id: str, *, decode: bool = True,
+               streams: Iterable[str] = STREAMS) -> Iterator[Tuple[str, Union[str, bytes]]]:
+        """Yields ``(stream, chunk)`` as output arrives, on both streams, until the job has finished.
+
+        ``chunk`` is text (UTF-8, split safely between characters) or, with ``decode=False``, bytes.
+        Each stream is long-polled on its own thread, so stderr is not delayed behind stdout.
+        """
+        wanted = [s for s in streams]
+        for s in wanted:
+            if s not in STREAMS:
+                raise ValueError(f"unknown stream {s!r}")
+        q: "queue.Queue[Tuple[str, str, Any]]" = queue.Queue()
+        stop = threading.Event()
+
+        def pump(stream: str) -> None:
+            try:
+                for data in self._pump(job_id, stream, 0, stop):
+                    q.put(("data", stream, data))
+            except BaseException as e:  # noqa: BLE001 - handed to the consumer
+                q.put(("error", stream, e))
+            finally:
+                q.put(("done", stream, None))
+
+        decoders = {s: codecs.getincrementaldecoder("utf-8")(errors="replace") for s in wanted}
+        threads = [threading.Thread(target=pump, args=(s,), name=f"magpie-follow-{s}", daemon=True)
+                   for s in wanted]
+        for t in threads:
+            t.start()
+        pending = len(threads)
+        try:
+            while pending:
+                kind, stream, payload = q.get()
+                if kind == "data":
+                    if decode:
+                        text = decoders[stream].decode(payload)
+                        if text:
+                            yield stream, text
+                    else:
+                        yield stream, payload
+                elif kind == "error":
+                    raise payload
+                else:
+                    pending -= 1
+                    if decode:
+                        tail = decoders[stream].decode(b"", final=True)
+                        if tail:
+                            yield stream, tail
+        finally:
+            stop.set()
+
+    def _pump(self, job_id: str, stream: str, offset: int, stop: threading.Event,
+              deadline: Optional[float] = None) -> Iterator[bytes]:
+        """Long-polls one stream from ``offset`` until it is complete; yields each chunk."""
+        while not stop.is_set():
+            wait: float = self.poll_wait
+            if deadline is not None:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise _Deadline()
+                wait = min(wait, remaining)
+            t0 = time.monotonic()
+            page = self.read_logs(job_id, stream, offset, wait=wait)
+            if page.data:
+                yield page.data
+            advanced = page.next_offset > offset
+            offset = max(offset, page.next_offset)
+            if page.complete:
+                return
+            if not page.data and page.job_status in TERMINAL_STATUSES:
+                # Finished and nothing past offset (a server that omits X-Magpie-Complete).
+                return
+            if not advanced and time.monotonic() - t0 < 0.25:
+                # The server answered at once with nothing new: do not spin.
+                stop.wait(0.5)
+
+    # ------------------------------------------------------------------ waiting
+    def wait(self, job_id: str, timeout: Optional[float] = None, output: bool = True) -> Job:
+        """Blocks until the job has finished and returns it.
+
+        Follows the job with the logs route's long-poll (no tight loop). With ``output`` (default)
+        the returned job has ``stdout`` and ``stderr`` (text). Raises
+        :class:`~magpie.errors.WaitTimeoutError` when ``timeout`` seconds pass first.
+        """
+        deadline = None if timeout is None else time.monotonic() + timeout
+        stop = threading.Event()
+        out: List[bytes] = []
+        try:
+            if output:
+                for chunk in self._pump(job_id, "stdout", 0, stop, deadline):
+                    out.append(chunk)
+            else:
+                while True:
+                    job = self.get(job_id)
+                    if job.finished:
+                        return job
+                    # Hold on stdout past what exists: returns on new output or when finished.
+                    for _ in self._pump(job_id, "stdout", job.stdout_bytes or 0, stop, deadline):
+                        break
+        except _Deadline:
+            job = self.get(job_id)
+            if not job.finished:
+                raise errors.WaitTimeoutError(
+                    f"job {job_id} has not finished after {timeout:g} s (status {job.status})", job=job) from None
+        job = self.get(job_id)
+        if output:
+            if not job.finished:  # the stream said complete but the record lags: settle it
+                job = self.wait(job_id, timeout=None if deadline is None else max(0.0, deadline - time.monotonic()),
+                                output=False)
+            stdout = b"".join(out)
+            # Output written after the stream said complete cannot exist, but a record may be longer
+            # than what was followed when a server chunks its answers: read the rest.
+            if job.stdout_bytes is not None and job.stdout_bytes > len(stdout):
+                stdout += self.logs_bytes(job_id, "stdout", len(stdout))
+            job.stdout = stdout.decode("utf-8", errors="replace")
+            job.stderr = self.logs_bytes(job_id, "stderr", 0).decode("utf-8", errors="replace")
+        return job
+
+
+class _Deadline(Exception):
+    pass
