@@ -13,7 +13,7 @@ PACKAGES=(
   qt6-base-dev qt6-httpserver-dev qt6-websockets-dev libqt6sql6-sqlite libgl-dev
   qemu-system-x86 qemu-utils e2fsprogs
   debootstrap busybox-static cpio
-  python3 python3-venv
+  python3 python3-venv python3-pip
   xvfb xauth
 )
 missing=()

@@ -90,7 +90,7 @@ exec cat -- "$target"
 )SH";
 
 const char *kUsageScript = R"PY(#!/usr/bin/python3
-import json, os, sys, heapq
+import json, os, stat, sys, heapq
 root = '/workspace'
 limit = int(os.environ.get('MAGPIE_LIMIT', '50'))
 sizes = {}
@@ -105,7 +105,8 @@ for dirpath, dirnames, filenames in os.walk(root, topdown=False):
             continue
         n = st.st_blocks * 512
         total += n
-        entries.append((n, os.path.relpath(p, root), 'file'))
+        kind = 'symlink' if stat.S_ISLNK(st.st_mode) else 'file' if stat.S_ISREG(st.st_mode) else 'other'
+        entries.append((n, os.path.relpath(p, root), kind))
     for d in dirnames:
         total += sizes.get(os.path.join(dirpath, d), 0)
     try:
@@ -898,7 +899,7 @@ void Executor::readFile(const QString &id, const QString &path, std::function<vo
     if (!rel)
         return done(e, {});
     if (rel->isEmpty())
-        return done(execError(400, QStringLiteral("invalid_path"), QStringLiteral("path must name a file")), {});
+        return done(execError(404, QStringLiteral("not_found"), QStringLiteral("the workspace root is a folder, not a file: give the path of a file")), {});
     if (!m_workspaces->exists(id))
         return done(execError(404, QStringLiteral("not_found"), QStringLiteral("no workspace with id '%1'").arg(id)), {});
     const QString shown = *rel;

@@ -448,7 +448,14 @@ void VmRunner::onQemuFinished(int exitCode, QProcess::ExitStatus status)
     m_bootTimer.stop();
     m_runTimer.stop();
     m_graceTimer.stop();
-    if (m_sock) // frames still buffered in the socket
+    // Frames the guest wrote just before it powered off may still wait in the socket: QProcess
+    // can report qemu's exit before the socket's readyRead. Read them before deciding.
+    for (int i = 0; m_sock && i < 40 && !m_gotExit && !m_gotFail; ++i) {
+        if (m_sock->bytesAvailable() <= 0 && !m_sock->waitForReadyRead(25))
+            break;
+        onReadyRead();
+    }
+    if (m_sock)
         onReadyRead();
     if (m_done)
         return;

@@ -133,7 +133,7 @@ class App:
                 self.proc.send_signal(signal.SIGTERM)
                 self.proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
-                print(f"[harness] magpie-desktop ignored SIGTERM for 30 s; killing it", file=sys.stderr)
+                print("[harness] magpie-desktop ignored SIGTERM for 30 s; killing it", file=sys.stderr)
         for pid in ([self.proc.pid] if self.proc.poll() is None else []) + group_members(self.proc.pid):
             try:
                 os.kill(pid, signal.SIGKILL)
