@@ -34,7 +34,6 @@ struct Executor::Task {
     QByteArray opNoDiskOut;
     VmRunner *vm = nullptr;
     bool cancelRequested = false;
-    int workspaceSizeGb = WorkspaceStore::kDefaultSizeGb;
 };
 
 namespace {
@@ -272,7 +271,6 @@ void Executor::recover()
         t->id = j.requestId;
         t->workspaceId = j.workspaceId;
         t->job = j;
-        t->workspaceSizeGb = j.workspaceSizeGb > 0 ? j.workspaceSizeGb : WorkspaceStore::kDefaultSizeGb;
         m_pending.append(t);
     }
 }
@@ -342,7 +340,6 @@ std::optional<JobRecord> Executor::submit(const JobRequest &request, ExecError *
     t->id = j.requestId;
     t->workspaceId = j.workspaceId;
     t->job = j;
-    t->workspaceSizeGb = j.workspaceSizeGb;
     m_pending.append(t);
     emit jobAdded(j.requestId);
     if (j.stateful)
@@ -621,7 +618,8 @@ void Executor::startTask(const std::shared_ptr<Task> &t)
     if (t->kind == Task::Job && !t->workspaceId.isEmpty() && !QFileInfo::exists(m_workspaces->diskPath(t->workspaceId))) {
         // A new workspace: build its disk now, off the main thread.
         const QString path = m_workspaces->diskPath(t->workspaceId);
-        const int size = t->workspaceSizeGb;
+        const auto record = m_workspaces->get(t->workspaceId); // the size the first job set
+        const int size = record ? record->sizeGb : WorkspaceStore::kDefaultSizeGb;
         auto *watcher = new QFutureWatcher<QString>(this);
         connect(watcher, &QFutureWatcher<QString>::finished, this, [this, t, watcher, proceed] {
             const QString err = watcher->result();
