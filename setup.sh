@@ -31,6 +31,7 @@ if [ ! -f "$BUILD_DIR/build.ninja" ]; then
   cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
 fi
 cmake --build "$BUILD_DIR"
-# The guest image: kernel + initramfs with our agent + Debian root (needs root for debootstrap).
-$SUDO cmake --build "$BUILD_DIR" --target guest-image
+# The guest image: kernel + initramfs with our agent + Debian root (debootstrap needs root;
+# run the builder itself rather than through cmake, so no build file becomes root's).
+$SUDO bash packaging/guest/build-image.sh --agent "$BUILD_DIR/resources/guest/agent/magpie-agent" --out "$BUILD_DIR/guest"
 echo "[setup] done: binary $BUILD_DIR/app/magpie-desktop, guest image $BUILD_DIR/guest"
