@@ -439,6 +439,14 @@ AccelMode Executor::accelMode() const
     return m_cfg.accel;
 }
 
+void Executor::setWarmVms(int n)
+{
+    m_cfg.warmVms = qBound(0, n, 8);
+    trimSpares();
+    QTimer::singleShot(0, this, &Executor::schedule);
+    emit poolChanged();
+}
+
 void Executor::setDefaults(int vcpus, int memoryMb)
 {
     m_cfg.defaultVcpus = qBound(JobLimits::kMinVcpus, vcpus, JobLimits::kMaxVcpus);
@@ -488,7 +496,7 @@ int Executor::warmTarget() const
         return m_cfg.warmVms;
     bool ok = false;
     const int env = qEnvironmentVariableIntValue("MAGPIE_WARM_VMS", &ok);
-    return ok && env >= 0 ? env : 1;
+    return ok && env >= 0 ? env : 0;
 }
 
 std::optional<Accelerator> Executor::knownAccelerator() const

@@ -43,7 +43,8 @@ struct ExecutorConfig {
     int bootTimeoutSec = 120;
     // VMs booted ahead of time so that a job starts in well under a second. They count
     // against maxParallel (a spare only boots in a free slot and makes way for a job that
-    // cannot use it). -1: MAGPIE_WARM_VMS, default 1; 0 turns it off.
+    // cannot use it). -1: MAGPIE_WARM_VMS, else 0 (off): the headless server keeps no idle
+    // qemu around; the desktop app turns one on (Settings).
     int warmVms = -1;
     GuestImage image;                // empty: GuestImage::locate()
 };
@@ -129,6 +130,7 @@ public:
     void setAccelMode(AccelMode mode);
     AccelMode accelMode() const;
     void setDefaults(int vcpus, int memoryMb);
+    void setWarmVms(int n);            // VMs booted ahead of time (0: none)
     const ExecutorConfig &config() const { return m_cfg; }
     GuestImage image() const { return m_image; }
     QString dataDir() const { return m_cfg.dataDir; }
