@@ -609,9 +609,9 @@ void Executor::startTask(const std::shared_ptr<Task> &t)
             finishJob(t, JobStatus::Cancelled, std::nullopt, QStringLiteral("cancelled before the VM started"), nullptr);
             return;
         }
-        m_probe->resolve(m_image, [this, t](Accelerator a, const QString &why) {
+        m_probe->resolve(m_image, [this, t](Accelerator a, const QString &) {
             if (!m_shuttingDown)
-                launchVm(t, a, why);
+                launchVm(t, a);
         });
     };
 
@@ -647,9 +647,8 @@ void Executor::startTask(const std::shared_ptr<Task> &t)
     proceed();
 }
 
-void Executor::launchVm(const std::shared_ptr<Task> &t, Accelerator accel, const QString &reason)
+void Executor::launchVm(const std::shared_ptr<Task> &t, Accelerator accel)
 {
-    Q_UNUSED(reason);
     if (t->cancelRequested && t->kind == Task::Job) {
         finishJob(t, JobStatus::Cancelled, std::nullopt, QStringLiteral("cancelled before the VM started"), nullptr);
         return;

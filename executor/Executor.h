@@ -150,7 +150,7 @@ private:
     struct Running;            // what a started task holds
     void schedule();
     void startTask(const std::shared_ptr<Task> &task);
-    void launchVm(const std::shared_ptr<Task> &task, Accelerator accel, const QString &reason);
+    void launchVm(const std::shared_ptr<Task> &task, Accelerator accel);
     void onVmFinished(const std::shared_ptr<Task> &task, const VmResult &result);
     void finishJob(const std::shared_ptr<Task> &task, JobStatus status, std::optional<int> exitCode, const QString &error,
                    const VmResult *vm);

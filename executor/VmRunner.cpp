@@ -336,7 +336,6 @@ void VmRunner::handleFrame(uint8_t type, const QByteArray &payload)
         m_runTimer.stop();
         const std::string p = payload.toStdString();
         size_t pos = 0;
-        bool killed = false;
         while (pos < p.size()) {
             uint8_t key = 0;
             std::string value;
@@ -350,10 +349,9 @@ void VmRunner::handleFrame(uint8_t type, const QByteArray &payload)
             case guest::ExitKey::Signal: m_result.signal = v.toInt(); break;
             case guest::ExitKey::UsedBytes: m_result.usedBytes = v.toLongLong(); break;
             case guest::ExitKey::TotalBytes: m_result.totalBytes = v.toLongLong(); break;
-            case guest::ExitKey::Killed: killed = v == "1"; break;
+            case guest::ExitKey::Killed: break; // the host knows whether it asked for the kill
             }
         }
-        Q_UNUSED(killed);
         appendVmLog(QStringLiteral("[host] script ended with exit code %1 after %2 ms\n").arg(m_result.exitCode).arg(m_clock.elapsed()).toUtf8());
         // The workspace is unmounted; the guest powers off by itself. Closing our end tells the
         // agent that everything arrived, so it powers off at once. Give it the grace period.
@@ -420,7 +418,6 @@ void VmRunner::cancel()
 void VmRunner::hardKill()
 {
     if (m_qemu && m_qemu->state() != QProcess::NotRunning) {
-        m_hardKilled = true;
         m_qemu->kill();
     } else {
         finish();

@@ -127,7 +127,6 @@ private:
     bool m_gotFail = false;
     bool m_timedOut = false;
     bool m_cancelled = false;
-    bool m_hardKilled = false;
     QString m_failText;
     bool m_assigned = true;
     bool m_dispatched = false;
