@@ -101,9 +101,14 @@ void AcceleratorProbe::resolve(const GuestImage &image, std::function<void(Accel
         else if (r.error.contains(QStringLiteral("did not answer")))
             decide(Accelerator::Tcg, QStringLiteral("auto: a KVM test boot did not reach the guest agent within %1 s, using TCG")
                                          .arg(probeTimeoutSec()), true);
-        else
-            decide(Accelerator::Tcg, QStringLiteral("auto: a KVM test boot failed before reaching the guest agent (%1), using TCG")
-                                         .arg(r.error.left(300)), true);
+        else {
+            // One line of why: qemu's own first complaint when there is one.
+            QString why = r.error.section(QLatin1Char('\n'), 0, 0);
+            const qsizetype colon = why.indexOf(QStringLiteral("): "));
+            if (colon >= 0)
+                why = why.mid(colon + 3);
+            decide(Accelerator::Tcg, QStringLiteral("auto: a KVM test boot failed (%1), using TCG").arg(why.left(160)), true);
+        }
     });
     m_probe->start();
 }

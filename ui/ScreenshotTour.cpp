@@ -193,6 +193,22 @@ void ScreenshotTour::start()
             connect(d, &CleanupDialog::loaded, d, finish);
             after(120000, finish);
         };
+    if (!browseWs.isEmpty())
+        m_steps << [this, w, browseWs](auto next) {
+            // The confirmation that names what deleting the workspace loses (answered Cancel).
+            w->tabs()->setCurrentIndex(MainWindow::WorkspacesTab);
+            w->workspacesView()->selectWorkspace(browseWs);
+            after(700, [this] {
+                if (QWidget *box = QApplication::activeModalWidget()) {
+                    save(box, QStringLiteral("delete-workspace"));
+                    QMetaObject::invokeMethod(box, "reject", Qt::QueuedConnection);
+                }
+            });
+            after(0, [w, browseWs, next] {
+                w->workspacesView()->deleteWorkspace(browseWs); // modal until the Cancel above
+                next();
+            });
+        };
     m_steps << [this, w](auto next) {
         SettingsDialog *d = w->openSettings();
         d->adjustSize();
