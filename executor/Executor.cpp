@@ -136,6 +136,26 @@ QList<FileEntry> parseEntries(const QByteArray &json)
     return out;
 }
 
+// Ends a job's record: status, reason, finish time and (when it started) its duration.
+void closeRecord(JobRecord &j, JobStatus status, const QString &error)
+{
+    j.status = status;
+    j.error = error;
+    j.finishedAt = isoNow();
+    if (!j.startedAt.isEmpty())
+        j.durationMs = parseIso(j.startedAt).msecsTo(parseIso(j.finishedAt));
+}
+
+// Tells a workspace operation that will not run that it ended.
+void abandonOp(const std::function<void(const VmResult &, const QByteArray &, const QByteArray &)> &done)
+{
+    if (!done)
+        return;
+    VmResult r;
+    r.error = QStringLiteral("Magpie Desktop is shutting down");
+    done(r, {}, {});
+}
+
 // Maps a failed workspace operation to an error for the caller.
 std::optional<ExecError> opError(const VmResult &r, const QByteArray &err, const QString &what, const QString &path)
 {
@@ -254,11 +274,7 @@ void Executor::recover()
     killStaleQemu(runs + QLatin1Char('/'), QString());
     for (JobRecord j : m_jobs->withStatus(JobStatus::Running)) {
         killStaleQemu(runs + QLatin1Char('/'), QStringLiteral("magpie-%1").arg(j.requestId));
-        j.status = JobStatus::Failed;
-        j.error = QStringLiteral("interrupted: Magpie Desktop stopped while this job was running; its VM was stopped");
-        j.finishedAt = isoNow();
-        if (!j.startedAt.isEmpty())
-            j.durationMs = parseIso(j.startedAt).msecsTo(parseIso(j.finishedAt));
+        closeRecord(j, JobStatus::Failed, QStringLiteral("interrupted: Magpie Desktop stopped while this job was running; its VM was stopped"));
         m_jobs->update(j);
         QFile log(m_jobs->logPath(j.requestId, kVmLog));
         if (log.open(QIODevice::Append))
@@ -381,9 +397,7 @@ bool Executor::cancel(const QString &requestId, ExecError *error)
         if (t->kind != Task::Job || t->id != requestId)
             continue;
         m_pending.removeAt(i);
-        t->job.status = JobStatus::Cancelled;
-        t->job.error = QStringLiteral("cancelled before it started");
-        t->job.finishedAt = isoNow();
+        closeRecord(t->job, JobStatus::Cancelled, QStringLiteral("cancelled before it started"));
         m_jobs->update(t->job);
         emit jobChanged(requestId);
         emit workspacesChanged();
@@ -746,12 +760,8 @@ void Executor::finishJob(const std::shared_ptr<Task> &t, JobStatus status, std::
         t->vm = nullptr;
     }
     JobRecord &j = t->job;
-    j.status = status;
+    closeRecord(j, status, error);
     j.exitCode = exitCode;
-    j.error = error;
-    j.finishedAt = isoNow();
-    if (!j.startedAt.isEmpty())
-        j.durationMs = parseIso(j.startedAt).msecsTo(parseIso(j.finishedAt));
     if (vm && vm->usedBytes >= 0) {
         j.workspaceUsedBytes = vm->usedBytes;
         j.workspaceTotalBytes = vm->totalBytes;
@@ -770,17 +780,21 @@ void Executor::finishJob(const std::shared_ptr<Task> &t, JobStatus status, std::
 
 // ---------------------------------------------------------------- workspaces
 
+WorkspaceState Executor::stateOf(const WorkspaceInfo &w) const
+{
+    WorkspaceState s;
+    s.info = w;
+    s.running = workspaceBusy(w.id);
+    s.runningJobId = m_busyWorkspaces.value(w.id);
+    s.queued = queuedFor(w.id);
+    return s;
+}
+
 QList<WorkspaceState> Executor::workspaces() const
 {
     QList<WorkspaceState> out;
-    for (const WorkspaceInfo &w : m_workspaces->list()) {
-        WorkspaceState s;
-        s.info = w;
-        s.running = workspaceBusy(w.id);
-        s.runningJobId = m_busyWorkspaces.value(w.id);
-        s.queued = queuedFor(w.id);
-        out.append(s);
-    }
+    for (const WorkspaceInfo &w : m_workspaces->list())
+        out.append(stateOf(w));
     return out;
 }
 
@@ -789,12 +803,7 @@ std::optional<WorkspaceState> Executor::workspace(const QString &id) const
     const auto w = m_workspaces->get(id);
     if (!w)
         return std::nullopt;
-    WorkspaceState s;
-    s.info = *w;
-    s.running = workspaceBusy(id);
-    s.runningJobId = m_busyWorkspaces.value(id);
-    s.queued = queuedFor(id);
-    return s;
+    return stateOf(*w);
 }
 
 bool Executor::deleteWorkspace(const QString &id, ExecError *error)
@@ -972,25 +981,16 @@ void Executor::shutdown()
             t->vm = nullptr;
         }
         if (t->kind == Task::Job && m_jobs) {
-            t->job.status = JobStatus::Failed;
-            t->job.error = QStringLiteral("interrupted: Magpie Desktop was stopped while this job was running");
-            t->job.finishedAt = isoNow();
-            if (!t->job.startedAt.isEmpty())
-                t->job.durationMs = parseIso(t->job.startedAt).msecsTo(parseIso(t->job.finishedAt));
+            closeRecord(t->job, JobStatus::Failed, QStringLiteral("interrupted: Magpie Desktop was stopped while this job was running"));
             m_jobs->update(t->job);
-        } else if (t->kind == Task::Op && t->opDone) {
-            VmResult r;
-            r.error = QStringLiteral("Magpie Desktop is shutting down");
-            t->opDone(r, {}, {});
+        } else if (t->kind == Task::Op) {
+            abandonOp(t->opDone);
         }
     }
     m_active.clear();
-    for (const auto &t : m_pending)
-        if (t->kind == Task::Op && t->opDone) {
-            VmResult r;
-            r.error = QStringLiteral("Magpie Desktop is shutting down");
-            t->opDone(r, {}, {});
-        }
+    for (const auto &t : m_pending) // queued jobs stay queued in the database for the next start
+        if (t->kind == Task::Op)
+            abandonOp(t->opDone);
     m_pending.clear();
     m_busyWorkspaces.clear();
 }

@@ -158,6 +158,7 @@ private:
                    std::function<void(const VmResult &, const QByteArray &out, const QByteArray &err)> done,
                    int noDiskExit = 4, const QByteArray &noDiskOut = QByteArray());
     bool workspaceBusy(const QString &id) const;
+    WorkspaceState stateOf(const WorkspaceInfo &w) const;
     int queuedFor(const QString &id) const;
     void recover();
     std::optional<Accelerator> knownAccelerator() const;
