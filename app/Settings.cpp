@@ -40,7 +40,6 @@ Settings Settings::load()
     };
     s.dataDir = st->value(QStringLiteral("dataDir")).toString().trimmed();
     s.maxParallel = intIn("maxParallel", 0, 0, 256);
-    s.warmVms = intIn("warmVms", 1, 0, 8);
     s.defaultVcpus = intIn("defaultVcpus", JobLimits::kDefaultVcpus, JobLimits::kMinVcpus, JobLimits::kMaxVcpus);
     s.defaultMemoryMb = intIn("defaultMemoryMb", JobLimits::kDefaultMemoryMb, JobLimits::kMinMemoryMb, JobLimits::kMaxMemoryMb);
     AccelMode mode = AccelMode::Auto;
@@ -59,7 +58,6 @@ bool Settings::save(QString *error) const
     auto st = store();
     st->setValue(QStringLiteral("dataDir"), dataDir);
     st->setValue(QStringLiteral("maxParallel"), maxParallel);
-    st->setValue(QStringLiteral("warmVms"), warmVms);
     st->setValue(QStringLiteral("defaultVcpus"), defaultVcpus);
     st->setValue(QStringLiteral("defaultMemoryMb"), defaultMemoryMb);
     st->setValue(QStringLiteral("accelerator"), accelModeName(accel));

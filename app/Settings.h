@@ -25,7 +25,6 @@ public:
 
     QString dataDir;             // empty: DataDir::defaultPath()
     int maxParallel = 0;         // 0: the number of cores
-    int warmVms = 1;             // VMs booted ahead of time so a job starts at once (0..8)
     int defaultVcpus = 1;
     int defaultMemoryMb = 512;
     AccelMode accel = AccelMode::Auto;

@@ -1,140 +1,23 @@
 #include "Executor.h"
 
+#include "Backend.h"
+#include "LocalBackend.h"
+#include "Recovery.h"
+#include "Task.h"
 #include "Tools.h"
-#include "VmRunner.h"
 
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
-#include <QFutureWatcher>
-#include <QJsonDocument>
-#include <QSet>
 #include <QThread>
 #include <QTimer>
 #include <QUuid>
-#include <QtConcurrent>
-
-#include <csignal>
-#include <unistd.h>
 
 namespace magpie {
 
-struct Executor::Task {
-    enum Kind { Job, Op } kind = Job;
-    QString id;
-    QString workspaceId;
-    JobRecord job;
-    QString opScript;
-    QList<QPair<QString, QString>> opEnv;
-    std::function<void(const VmResult &, const QByteArray &, const QByteArray &)> opDone;
-    QByteArray opOut, opErr;
-    // When the workspace has no disk yet (its first job has not run), an operation needs no VM:
-    // it ends with this guest-style exit code and output.
-    int opNoDiskExit = 4;
-    QByteArray opNoDiskOut;
-    VmRunner *vm = nullptr;
-    bool cancelRequested = false;
-};
-
 namespace {
 constexpr int kStdout = 1;
-constexpr int kStderr = 2;
 constexpr int kVmLog = 3;
-
-ExecError execError(int status, const QString &code, const QString &message)
-{
-    return ExecError{status, code, message};
-}
-
-// Guest-side helpers for workspace operations. Paths arrive in MAGPIE_PATH, already checked on
-// the host; the guest checks again after resolving symlinks. Exit codes: 3 escapes the
-// workspace, 4 not found, 5 wrong type, 6 too large.
-const char *kListScript = R"PY(#!/usr/bin/python3
-import json, os, stat, sys, datetime
-root = '/workspace'
-rel = os.environ.get('MAGPIE_PATH', '')
-target = os.path.realpath(os.path.join(root, rel))
-if target != root and not target.startswith(root + '/'):
-    sys.exit(3)
-if not os.path.lexists(target):
-    sys.exit(4)
-if not os.path.isdir(target):
-    sys.exit(5)
-out = []
-with os.scandir(target) as it:
-    for e in it:
-        try:
-            st = e.stat(follow_symlinks=False)
-        except OSError:
-            continue
-        if stat.S_ISDIR(st.st_mode): kind = 'dir'
-        elif stat.S_ISLNK(st.st_mode): kind = 'symlink'
-        elif stat.S_ISREG(st.st_mode): kind = 'file'
-        else: kind = 'other'
-        p = os.path.relpath(os.path.join(target, e.name), root)
-        t = datetime.datetime.fromtimestamp(st.st_mtime, datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%S.') + '%03dZ' % (int(st.st_mtime * 1000) % 1000)
-        out.append({'name': e.name, 'path': p, 'type': kind, 'size': st.st_size, 'modified_at': t})
-out.sort(key=lambda x: (x['type'] != 'dir', x['name']))
-json.dump(out, sys.stdout)
-)PY";
-
-const char *kReadScript = R"SH(#!/bin/bash
-target=$(realpath -m -- "/workspace/$MAGPIE_PATH") || exit 4
-case "$target" in /workspace/*) ;; *) exit 3 ;; esac
-[ -e "$target" ] || exit 4
-[ -f "$target" ] || exit 5
-size=$(stat -c %s -- "$target")
-[ "$size" -le "$MAGPIE_MAX" ] || exit 6
-exec cat -- "$target"
-)SH";
-
-const char *kUsageScript = R"PY(#!/usr/bin/python3
-import json, os, stat, sys, heapq
-root = '/workspace'
-limit = int(os.environ.get('MAGPIE_LIMIT', '50'))
-sizes = {}
-entries = []
-for dirpath, dirnames, filenames in os.walk(root, topdown=False):
-    total = 0
-    for f in filenames:
-        p = os.path.join(dirpath, f)
-        try:
-            st = os.lstat(p)
-        except OSError:
-            continue
-        n = st.st_blocks * 512
-        total += n
-        kind = 'symlink' if stat.S_ISLNK(st.st_mode) else 'file' if stat.S_ISREG(st.st_mode) else 'other'
-        entries.append((n, os.path.relpath(p, root), kind))
-    for d in dirnames:
-        total += sizes.get(os.path.join(dirpath, d), 0)
-    try:
-        total += os.lstat(dirpath).st_blocks * 512
-    except OSError:
-        pass
-    sizes[dirpath] = total
-    if dirpath != root:
-        entries.append((total, os.path.relpath(dirpath, root), 'dir'))
-top = heapq.nlargest(limit, entries)
-json.dump([{'name': os.path.basename(p), 'path': p, 'type': t, 'size': n} for n, p, t in top], sys.stdout)
-)PY";
-
-QList<FileEntry> parseEntries(const QByteArray &json)
-{
-    QList<FileEntry> out;
-    const QJsonArray arr = QJsonDocument::fromJson(json).array();
-    for (const QJsonValue &v : arr) {
-        const QJsonObject o = v.toObject();
-        FileEntry e;
-        e.name = o.value(QStringLiteral("name")).toString();
-        e.path = o.value(QStringLiteral("path")).toString();
-        e.type = o.value(QStringLiteral("type")).toString();
-        e.size = static_cast<qint64>(o.value(QStringLiteral("size")).toDouble());
-        e.modifiedAt = o.value(QStringLiteral("modified_at")).toString();
-        out.append(e);
-    }
-    return out;
-}
 
 // Ends a job's record: status, reason, finish time and (when it started) its duration.
 void closeRecord(JobRecord &j, JobStatus status, const QString &error)
@@ -147,7 +30,7 @@ void closeRecord(JobRecord &j, JobStatus status, const QString &error)
 }
 
 // Tells a workspace operation that will not run that it ended.
-void abandonOp(const std::function<void(const VmResult &, const QByteArray &, const QByteArray &)> &done)
+void abandonOp(const Task::OpDone &done)
 {
     if (!done)
         return;
@@ -155,25 +38,18 @@ void abandonOp(const std::function<void(const VmResult &, const QByteArray &, co
     r.error = QStringLiteral("Magpie Desktop is shutting down");
     done(r, {}, {});
 }
-
-// Maps a failed workspace operation to an error for the caller.
-std::optional<ExecError> opError(const VmResult &r, const QByteArray &err, const QString &what, const QString &path)
-{
-    if (r.outcome == VmResult::Exited && r.exitCode == 0)
-        return std::nullopt;
-    if (r.outcome == VmResult::Exited) {
-        switch (r.exitCode) {
-        case 3: return execError(400, QStringLiteral("invalid_path"), QStringLiteral("path '%1' leads outside the workspace").arg(path));
-        case 4: return execError(404, QStringLiteral("not_found"), QStringLiteral("no such file or folder in the workspace: '%1'").arg(path));
-        case 5: return execError(404, QStringLiteral("not_found"), QStringLiteral("'%1' is not a %2").arg(path, what));
-        case 6: return execError(413, QStringLiteral("payload_too_large"), QStringLiteral("'%1' is larger than %2 bytes").arg(path).arg(Executor::maxFileBytes()));
-        default: break;
-        }
-    }
-    QString msg = r.error.isEmpty() ? QString::fromUtf8(err).trimmed().left(500) : r.error;
-    return execError(500, QStringLiteral("internal"), QStringLiteral("the workspace operation failed: %1").arg(msg));
-}
 } // namespace
+
+QString VmResult::outcomeName(Outcome o)
+{
+    switch (o) {
+    case Exited: return QStringLiteral("exited");
+    case TimedOut: return QStringLiteral("timed_out");
+    case Cancelled: return QStringLiteral("cancelled");
+    case Failed: return QStringLiteral("failed");
+    }
+    return QString();
+}
 
 QJsonObject WorkspaceState::toJson() const
 {
@@ -195,16 +71,14 @@ QJsonObject WorkspaceState::toJson() const
 
 QJsonObject PoolStatus::toJson() const
 {
-    return QJsonObject{
-        {QStringLiteral("running"), running},
-        {QStringLiteral("queued"), queued},
-        {QStringLiteral("max_parallel"), maxParallel},
-        {QStringLiteral("accelerator"), accelerator.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(accelerator)},
-        {QStringLiteral("accelerator_reason"), acceleratorReason},
-        {QStringLiteral("warm_vms_ready"), warmReady},
-        {QStringLiteral("warm_vms_booting"), warmBooting},
-        {QStringLiteral("warm_vms_target"), warmTarget},
-    };
+    QJsonObject o = backendStatus;
+    o.insert(QStringLiteral("running"), running);
+    o.insert(QStringLiteral("queued"), queued);
+    o.insert(QStringLiteral("max_parallel"), maxParallel);
+    o.insert(QStringLiteral("backend"), backend);
+    o.insert(QStringLiteral("accelerator"), accelerator.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(accelerator));
+    o.insert(QStringLiteral("accelerator_reason"), acceleratorReason);
+    return o;
 }
 
 Executor::Executor(ExecutorConfig config, QObject *parent)
@@ -231,63 +105,49 @@ bool Executor::open(QString *error)
     }
     m_workspaces = std::make_unique<WorkspaceStore>(m_db, m_cfg.dataDir + QStringLiteral("/workspaces"));
     m_jobs = std::make_unique<JobStore>(m_db, m_cfg.dataDir + QStringLiteral("/logs"));
-    m_probe = new AcceleratorProbe(m_cfg.dataDir + QStringLiteral("/accelerator.json"), m_cfg.dataDir + QStringLiteral("/runs"), this);
-    m_probe->setMode(m_cfg.accel);
+    m_ops = std::make_unique<WorkspaceOps>(*m_workspaces, [this](const TaskPtr &t) { enqueue(t); });
+
+    LocalBackendConfig lc;
+    lc.dataDir = m_cfg.dataDir;
+    lc.maxParallel = m_cfg.maxParallel;
+    lc.accel = m_cfg.accel;
+    lc.bootTimeoutSec = m_cfg.bootTimeoutSec;
+    lc.image = m_image;
+    m_local = new LocalBackend(lc, this);
+    m_backend = m_local;
+    connect(m_backend, &Backend::taskStarted, this, &Executor::onTaskStarted);
+    connect(m_backend, &Backend::taskOutput, this, &Executor::onTaskOutput);
+    connect(m_backend, &Backend::taskFinished, this, &Executor::onTaskFinished);
+    connect(m_backend, &Backend::statusChanged, this, &Executor::poolChanged);
+
     recover();
-    QTimer::singleShot(0, this, &Executor::schedule);
+    scheduleSoon();
     return true;
 }
 
 // ---------------------------------------------------------------- recovery
 
-void Executor::killStaleQemu(const QString &runDir, const QString &name)
-{
-    // Any qemu whose command line names this data folder's run area is ours and stale: we
-    // hold the data folder's lock, so no other live Magpie process can own it.
-    const QByteArray marker = runDir.toUtf8();
-    const QByteArray nameMarker = name.toUtf8();
-    const QStringList pids = QDir(QStringLiteral("/proc")).entryList(QDir::Dirs | QDir::NoDotAndDotDot);
-    for (const QString &pidText : pids) {
-        bool ok = false;
-        const int pid = pidText.toInt(&ok);
-        if (!ok || pid == ::getpid())
-            continue;
-        QFile f(QStringLiteral("/proc/%1/cmdline").arg(pid));
-        if (!f.open(QIODevice::ReadOnly))
-            continue;
-        const QByteArray cmd = f.readAll();
-        if (!cmd.contains("qemu-system") || !(cmd.contains(marker) || (!nameMarker.isEmpty() && cmd.contains(nameMarker))))
-            continue;
-        ::kill(pid, SIGKILL);
-        for (int i = 0; i < 100 && QFileInfo::exists(QStringLiteral("/proc/%1/cmdline").arg(pid)); ++i) {
-            QFile s(QStringLiteral("/proc/%1/stat").arg(pid));
-            if (s.open(QIODevice::ReadOnly) && s.readAll().contains(") Z "))
-                break; // a zombie of a parent that is gone: it is dead
-            QThread::msleep(20);
-        }
-    }
-}
-
 void Executor::recover()
 {
-    const QString runs = m_cfg.dataDir + QStringLiteral("/runs");
-    killStaleQemu(runs + QLatin1Char('/'), QString());
+    const QString runs = m_cfg.dataDir + QStringLiteral("/runs/");
+    recovery::killStaleQemu(runs);
     for (JobRecord j : m_jobs->withStatus(JobStatus::Running)) {
-        killStaleQemu(runs + QLatin1Char('/'), QStringLiteral("magpie-%1").arg(j.requestId));
+        recovery::killStaleQemu(QStringLiteral("magpie-%1").arg(j.requestId));
         closeRecord(j, JobStatus::Failed, QStringLiteral("interrupted: Magpie Desktop stopped while this job was running; its VM was stopped"));
-        m_jobs->update(j);
+        saveJob(j);
         QFile log(m_jobs->logPath(j.requestId, kVmLog));
         if (log.open(QIODevice::Append))
             log.write(QStringLiteral("[host] %1 at %2\n").arg(j.error, j.finishedAt).toUtf8());
     }
-    QDir(runs).removeRecursively();
+    recovery::sweep(m_cfg.dataDir);
     for (const JobRecord &j : m_jobs->withStatus(JobStatus::Queued)) {
         auto t = std::make_shared<Task>();
         t->kind = Task::Job;
         t->id = j.requestId;
         t->workspaceId = j.workspaceId;
         t->job = j;
-        m_pending.append(t);
+        t->order = ++m_order;
+        m_scheduler.push(t);
     }
 }
 
@@ -297,7 +157,7 @@ std::optional<JobRecord> Executor::submit(const JobRequest &request, ExecError *
 {
     if (auto e = request.validate()) {
         if (error)
-            *error = execError(e->httpStatus, e->code, e->message);
+            *error = execError(e->httpStatus, e->code, e->message, e->field);
         return std::nullopt;
     }
     if (m_shuttingDown) {
@@ -356,20 +216,18 @@ std::optional<JobRecord> Executor::submit(const JobRequest &request, ExecError *
     t->id = j.requestId;
     t->workspaceId = j.workspaceId;
     t->job = j;
-    m_pending.append(t);
+    enqueue(t);
     emit jobAdded(j.requestId);
     if (j.stateful)
         emit workspacesChanged();
     emit poolChanged();
-    QTimer::singleShot(0, this, &Executor::schedule);
     return j;
 }
 
 std::optional<JobRecord> Executor::job(const QString &requestId) const
 {
-    for (const auto &t : m_active)
-        if (t->kind == Task::Job && t->id == requestId)
-            return t->job;
+    if (const TaskPtr t = m_running.value(requestId); t && t->isJob())
+        return t->job;
     if (!m_jobs)
         return std::nullopt;
     return m_jobs->get(requestId);
@@ -379,9 +237,8 @@ JobPage Executor::jobs(const JobFilter &filter) const
 {
     JobPage page = m_jobs->list(filter);
     for (JobRecord &j : page.jobs)
-        for (const auto &t : m_active)
-            if (t->kind == Task::Job && t->id == j.requestId)
-                j = t->job;
+        if (const TaskPtr t = m_running.value(j.requestId); t && t->isJob())
+            j = t->job;
     return page;
 }
 
@@ -392,24 +249,18 @@ LogChunk Executor::readLog(const QString &requestId, int stream, qint64 offset, 
 
 bool Executor::cancel(const QString &requestId, ExecError *error)
 {
-    for (int i = 0; i < m_pending.size(); ++i) {
-        const auto t = m_pending.at(i);
-        if (t->kind != Task::Job || t->id != requestId)
-            continue;
-        m_pending.removeAt(i);
+    if (const TaskPtr t = m_scheduler.waiting(requestId); t && t->isJob()) {
+        m_scheduler.remove(requestId);
         closeRecord(t->job, JobStatus::Cancelled, QStringLiteral("cancelled before it started"));
-        m_jobs->update(t->job);
+        saveJob(t->job);
         emit jobChanged(requestId);
         emit workspacesChanged();
         emit poolChanged();
         return true;
     }
-    for (const auto &t : m_active) {
-        if (t->kind != Task::Job || t->id != requestId)
-            continue;
+    if (const TaskPtr t = m_running.value(requestId); t && t->isJob()) {
         t->cancelRequested = true;
-        if (t->vm)
-            t->vm->cancel();
+        m_backend->cancel(requestId);
         return true;
     }
     const auto j = m_jobs->get(requestId);
@@ -427,24 +278,24 @@ bool Executor::cancel(const QString &requestId, ExecError *error)
 
 int Executor::maxParallel() const
 {
-    return m_cfg.maxParallel > 0 ? m_cfg.maxParallel : qMax(1, QThread::idealThreadCount());
+    return m_backend ? m_backend->capacity() : (m_cfg.maxParallel > 0 ? m_cfg.maxParallel : qMax(1, QThread::idealThreadCount()));
 }
 
 void Executor::setMaxParallel(int n)
 {
     m_cfg.maxParallel = qMax(0, n);
-    trimSpares();
+    if (m_local)
+        m_local->setMaxParallel(m_cfg.maxParallel);
     emit poolChanged();
-    QTimer::singleShot(0, this, &Executor::schedule);
+    scheduleSoon();
 }
 
 void Executor::setAccelMode(AccelMode mode)
 {
     m_cfg.accel = mode;
-    if (m_probe)
-        m_probe->setMode(mode);
-    killSpares();
-    QTimer::singleShot(0, this, &Executor::schedule);
+    if (m_local)
+        m_local->setAccelMode(mode);
+    scheduleSoon();
     emit poolChanged();
 }
 
@@ -453,288 +304,120 @@ AccelMode Executor::accelMode() const
     return m_cfg.accel;
 }
 
-void Executor::setWarmVms(int n)
-{
-    m_cfg.warmVms = qBound(0, n, 8);
-    trimSpares();
-    QTimer::singleShot(0, this, &Executor::schedule);
-    emit poolChanged();
-}
-
 void Executor::setDefaults(int vcpus, int memoryMb)
 {
     m_cfg.defaultVcpus = qBound(JobLimits::kMinVcpus, vcpus, JobLimits::kMaxVcpus);
     m_cfg.defaultMemoryMb = qBound(JobLimits::kMinMemoryMb, memoryMb, JobLimits::kMaxMemoryMb);
-    killSpares(); // they were booted with the old defaults
+}
+
+void Executor::enqueue(const TaskPtr &task)
+{
+    task->order = ++m_order;
+    m_scheduler.push(task);
+    scheduleSoon();
+}
+
+void Executor::scheduleSoon()
+{
+    if (m_scheduleQueued)
+        return;
+    m_scheduleQueued = true;
     QTimer::singleShot(0, this, &Executor::schedule);
-}
-
-bool Executor::workspaceBusy(const QString &id) const
-{
-    return m_busyWorkspaces.contains(id);
-}
-
-int Executor::queuedFor(const QString &id) const
-{
-    int n = 0;
-    for (const auto &t : m_pending)
-        if (t->kind == Task::Job && t->workspaceId == id)
-            ++n;
-    return n;
 }
 
 void Executor::schedule()
 {
+    m_scheduleQueued = false;
     if (m_shuttingDown || !m_jobs)
         return;
-    QSet<QString> blocked; // a workspace with an earlier waiting task keeps later ones waiting (FIFO)
-    for (int i = 0; i < m_pending.size() && m_active.size() < maxParallel();) {
-        const auto t = m_pending.at(i);
-        if (!t->workspaceId.isEmpty() && (workspaceBusy(t->workspaceId) || blocked.contains(t->workspaceId))) {
-            blocked.insert(t->workspaceId);
-            ++i;
-            continue;
-        }
-        m_pending.removeAt(i);
+    while (m_running.size() < m_backend->capacity()) {
+        const TaskPtr t = m_scheduler.takeNext();
+        if (!t)
+            break;
         startTask(t);
     }
-    trimSpares();
-    maybeStartSpare();
 }
 
-// ---------------------------------------------------------------- warm VMs
-
-int Executor::warmTarget() const
+TaskSpec Executor::specFor(const Task &t) const
 {
-    if (m_cfg.warmVms >= 0)
-        return m_cfg.warmVms;
-    bool ok = false;
-    const int env = qEnvironmentVariableIntValue("MAGPIE_WARM_VMS", &ok);
-    return ok && env >= 0 ? env : 0;
+    if (!t.isJob())
+        return t.opSpec;
+    const JobRecord &j = t.job;
+    TaskSpec s;
+    s.kind = TaskSpec::Script;
+    s.id = j.requestId;
+    s.isJob = true;
+    s.name = j.name;
+    s.workspaceId = j.workspaceId;
+    s.workspaceSizeGb = j.workspaceSizeGb;
+    s.createWorkspace = j.stateful;
+    s.script = j.script;
+    s.env = j.env;
+    s.vcpus = j.vcpus;
+    s.memoryMb = j.memoryMb;
+    s.timeoutSec = j.timeoutSec;
+    s.network = j.network;
+    return s;
 }
 
-std::optional<Accelerator> Executor::knownAccelerator() const
+void Executor::startTask(const TaskPtr &t)
 {
-    const AccelMode mode = accelModeFromEnvironment(m_cfg.accel);
-    if (mode == AccelMode::Tcg)
-        return Accelerator::Tcg;
-    if (mode == AccelMode::Kvm)
-        return Accelerator::Kvm;
-    return m_probe ? m_probe->decided() : std::nullopt;
-}
-
-void Executor::maybeStartSpare()
-{
-    if (m_shuttingDown || !m_image.isValid() || QDateTime::currentMSecsSinceEpoch() < m_spareBackoffUntil)
-        return;
-    const auto accel = knownAccelerator();
-    if (!accel)
-        return;
-    while (m_spares.size() < warmTarget() && m_active.size() + m_spares.size() < maxParallel()) {
-        VmConfig cfg;
-        cfg.name = QStringLiteral("warm-%1").arg(++m_spareSeq);
-        cfg.runDir = m_cfg.dataDir + QStringLiteral("/runs/") + cfg.name;
-        cfg.image = m_image;
-        cfg.accel = *accel;
-        cfg.vcpus = m_cfg.defaultVcpus;
-        cfg.memoryMb = m_cfg.defaultMemoryMb;
-        cfg.bootTimeoutSec = m_cfg.bootTimeoutSec;
-        cfg.preboot = true;
-        auto *vm = new VmRunner(cfg, this);
-        connect(vm, &VmRunner::finished, this, [this, vm](const VmResult &r) {
-            // A warm VM that ends without a job failed to boot: wait before trying again.
-            m_spares.removeAll(vm);
-            vm->deleteLater();
-            if (m_shuttingDown)
-                return;
-            qWarning("magpie: a VM booted ahead of time stopped before it got a job: %s", qPrintable(r.error));
-            m_spareBackoffUntil = QDateTime::currentMSecsSinceEpoch() + 30000;
-            QTimer::singleShot(30500, this, &Executor::schedule);
-            emit poolChanged();
-        });
-        connect(vm, &VmRunner::booted, this, &Executor::poolChanged);
-        m_spares.append(vm);
-        vm->start();
-    }
-}
-
-VmRunner *Executor::takeSpare(const VmConfig &cfg)
-{
-    VmRunner *best = nullptr;
-    for (VmRunner *vm : m_spares) {
-        const VmConfig &s = vm->config();
-        if (s.accel != cfg.accel || s.vcpus != cfg.vcpus || s.memoryMb != cfg.memoryMb || !vm->isRunning())
-            continue;
-        if (!best || (vm->hasBooted() && !best->hasBooted()))
-            best = vm;
-    }
-    if (best) {
-        m_spares.removeAll(best);
-        disconnect(best, nullptr, this, nullptr);
-    }
-    return best;
-}
-
-void Executor::trimSpares()
-{
-    // Tasks that have no VM yet will take a spare or boot their own: keep the total in bounds.
-    int withVm = 0, waiting = 0;
-    for (const auto &t : m_active)
-        (t->vm ? withVm : waiting) += 1;
-    while (!m_spares.isEmpty() && (withVm + qMax(waiting, int(m_spares.size())) > maxParallel() || m_spares.size() > warmTarget())) {
-        VmRunner *vm = m_spares.takeLast();
-        disconnect(vm, nullptr, this, nullptr);
-        vm->deleteLater(); // the destructor kills qemu
-    }
-}
-
-void Executor::killSpares()
-{
-    for (VmRunner *vm : std::as_const(m_spares)) {
-        disconnect(vm, nullptr, this, nullptr);
-        delete vm;
-    }
-    m_spares.clear();
-}
-
-void Executor::startTask(const std::shared_ptr<Task> &t)
-{
-    m_active.append(t);
-    if (!t->workspaceId.isEmpty())
-        m_busyWorkspaces.insert(t->workspaceId, t->id);
-    const QString runDir = m_cfg.dataDir + QStringLiteral("/runs/") + t->id;
-    if (t->kind == Task::Job) {
+    m_running.insert(t->id, t);
+    t->started = true;
+    if (t->isJob()) {
         t->job.status = JobStatus::Running;
         t->job.startedAt = isoNow();
-        t->job.runDir = runDir;
-        m_jobs->update(t->job);
+        t->job.runDir = m_cfg.dataDir + QStringLiteral("/runs/") + t->id;
+        saveJob(t->job);
         emit jobChanged(t->id);
-        if (!t->workspaceId.isEmpty())
-            emit workspacesChanged();
         emit poolChanged();
-    } else {
-        emit workspacesChanged(); // the workspace shows as busy while the operation runs
     }
+    if (!t->workspaceId.isEmpty())
+        emit workspacesChanged(); // the workspace shows as busy while its task runs
 
-    auto proceed = [this, t] {
-        if (m_shuttingDown)
-            return;
-        if (t->cancelRequested) {
-            finishJob(t, JobStatus::Cancelled, std::nullopt, QStringLiteral("cancelled before the VM started"), nullptr);
-            return;
-        }
-        m_probe->resolve(m_image, [this, t](Accelerator a, const QString &) {
-            if (!m_shuttingDown)
-                launchVm(t, a);
-        });
-    };
-
-    if (t->kind == Task::Op && !QFileInfo::exists(m_workspaces->diskPath(t->workspaceId))) {
+    if (!t->isJob() && t->opNeedsDisk && !QFileInfo::exists(m_backend->workspaceDiskPath(t->workspaceId))) {
+        // The workspace's first job has not run yet: nothing to look at, no VM needed.
         VmResult r;
         r.outcome = VmResult::Exited;
         r.exitCode = t->opNoDiskExit;
         t->opOut = t->opNoDiskOut;
-        QTimer::singleShot(0, this, [this, t, r] { onVmFinished(t, r); });
+        const QString id = t->id;
+        QTimer::singleShot(0, this, [this, id, r] { onTaskFinished(id, r); });
         return;
     }
-    if (t->kind == Task::Job && !t->workspaceId.isEmpty() && !QFileInfo::exists(m_workspaces->diskPath(t->workspaceId))) {
-        // A new workspace: build its disk now, off the main thread.
-        const QString path = m_workspaces->diskPath(t->workspaceId);
-        const auto record = m_workspaces->get(t->workspaceId); // the size the first job set
-        const int size = record ? record->sizeGb : WorkspaceStore::kDefaultSizeGb;
-        auto *watcher = new QFutureWatcher<QString>(this);
-        connect(watcher, &QFutureWatcher<QString>::finished, this, [this, t, watcher, proceed] {
-            const QString err = watcher->result();
-            watcher->deleteLater();
-            if (m_shuttingDown)
-                return;
-            if (!err.isEmpty()) {
-                finishJob(t, JobStatus::Failed, std::nullopt, QStringLiteral("could not create workspace '%1': %2").arg(t->workspaceId, err), nullptr);
-                return;
-            }
-            emit workspacesChanged();
-            proceed();
-        });
-        watcher->setFuture(QtConcurrent::run([path, size] { return WorkspaceStore::createDisk(path, size); }));
-        return;
-    }
-    proceed();
+    m_backend->start(specFor(*t));
 }
 
-void Executor::launchVm(const std::shared_ptr<Task> &t, Accelerator accel)
+void Executor::onTaskStarted(const QString &id, const QJsonObject &info)
 {
-    if (t->cancelRequested && t->kind == Task::Job) {
-        finishJob(t, JobStatus::Cancelled, std::nullopt, QStringLiteral("cancelled before the VM started"), nullptr);
+    const TaskPtr t = m_running.value(id);
+    if (!t || !t->isJob())
         return;
-    }
-    VmConfig cfg;
-    cfg.name = t->id;
-    cfg.runDir = m_cfg.dataDir + QStringLiteral("/runs/") + t->id;
-    cfg.image = m_image;
-    cfg.accel = accel;
-    cfg.bootTimeoutSec = m_cfg.bootTimeoutSec;
-    if (!t->workspaceId.isEmpty())
-        cfg.workspaceDisk = m_workspaces->diskPath(t->workspaceId);
-    if (t->kind == Task::Job) {
-        cfg.vmLogPath = m_jobs->logPath(t->id, kVmLog);
-        cfg.vcpus = t->job.vcpus;
-        cfg.memoryMb = t->job.memoryMb;
-        cfg.network = t->job.network;
-        cfg.script = t->job.script;
-        cfg.env = t->job.env;
-        cfg.timeoutSec = t->job.timeoutSec;
-        t->job.accelerator = accelName(accel);
-        m_jobs->update(t->job);
-    } else {
-        cfg.script = t->opScript;
-        cfg.env = t->opEnv;
-        cfg.timeoutSec = 300;
-        cfg.memoryMb = 512;
-    }
-    VmRunner *vm = takeSpare(cfg);
-    const bool warm = vm != nullptr;
-    if (!vm)
-        vm = new VmRunner(cfg, this);
-    t->vm = vm;
-    if (t->kind == Task::Job) {
-        t->job.runDir = vm->config().runDir;
-        m_jobs->update(t->job);
-    }
-    connect(vm, &VmRunner::output, this, [this, t](int stream, const QByteArray &data) {
-        if (t->kind == Task::Op) {
-            (stream == kStdout ? t->opOut : t->opErr) += data;
-            return;
-        }
-        m_jobs->appendOutput(t->job, stream, data);
-        emit jobOutput(t->id, stream, data);
-    });
-    connect(vm, &VmRunner::finished, this, [this, t](const VmResult &r) { onVmFinished(t, r); });
-    if (t->kind == Task::Job && t->cancelRequested)
-        QTimer::singleShot(0, vm, &VmRunner::cancel);
-    if (warm)
-        vm->assign(cfg);
-    else
-        vm->start();
-    trimSpares();
-    QTimer::singleShot(0, this, &Executor::schedule); // a slot may be free for a new spare
-    emit poolChanged();
+    t->job.accelerator = info.value(QStringLiteral("accelerator")).toString();
+    saveJob(t->job);
+    emit jobChanged(id);
 }
 
-void Executor::onVmFinished(const std::shared_ptr<Task> &t, const VmResult &r)
+void Executor::onTaskOutput(const QString &id, int stream, const QByteArray &data)
 {
-    if (t->kind == Task::Op) {
-        if (t->vm) {
-            t->vm->deleteLater();
-            t->vm = nullptr;
-        }
-        m_active.removeAll(t);
-        m_busyWorkspaces.remove(t->workspaceId);
-        if (t->opDone)
-            t->opDone(r, t->opOut, t->opErr);
-        emit workspacesChanged();
-        QTimer::singleShot(0, this, &Executor::schedule);
+    const TaskPtr t = m_running.value(id);
+    if (!t)
+        return;
+    if (!t->isJob()) {
+        (stream == kStdout ? t->opOut : t->opErr) += data;
         return;
     }
+    m_jobs->appendOutput(t->job, stream, data);
+    emit jobOutput(id, stream, data);
+}
+
+void Executor::onTaskFinished(const QString &id, const VmResult &r)
+{
+    const TaskPtr t = m_running.value(id);
+    if (!t)
+        return;
+    if (!t->isJob())
+        return finishOp(t, r);
     switch (r.outcome) {
     case VmResult::Exited:
         finishJob(t, r.exitCode == 0 ? JobStatus::Completed : JobStatus::Failed, r.exitCode, QString(), &r);
@@ -751,14 +434,18 @@ void Executor::onVmFinished(const std::shared_ptr<Task> &t, const VmResult &r)
     }
 }
 
-void Executor::finishJob(const std::shared_ptr<Task> &t, JobStatus status, std::optional<int> exitCode, const QString &error,
-                         const VmResult *vm)
+void Executor::finishOp(const TaskPtr &t, const VmResult &r)
 {
-    if (t->vm) {
-        t->vm->disconnect(this);
-        t->vm->deleteLater();
-        t->vm = nullptr;
-    }
+    m_running.remove(t->id);
+    m_scheduler.release(t->workspaceId);
+    if (t->opDone)
+        t->opDone(r, t->opOut, t->opErr);
+    emit workspacesChanged();
+    scheduleSoon();
+}
+
+void Executor::finishJob(const TaskPtr &t, JobStatus status, std::optional<int> exitCode, const QString &error, const VmResult *vm)
+{
     JobRecord &j = t->job;
     closeRecord(j, status, error);
     j.exitCode = exitCode;
@@ -766,16 +453,23 @@ void Executor::finishJob(const std::shared_ptr<Task> &t, JobStatus status, std::
         j.workspaceUsedBytes = vm->usedBytes;
         j.workspaceTotalBytes = vm->totalBytes;
     }
-    m_jobs->update(j);
+    saveJob(j);
     if (!t->workspaceId.isEmpty())
         m_workspaces->recordUse(t->workspaceId, vm ? vm->usedBytes : -1, vm ? vm->totalBytes : -1, j.finishedAt);
-    m_active.removeAll(t);
-    m_busyWorkspaces.remove(t->workspaceId);
+    m_running.remove(t->id);
+    m_scheduler.release(t->workspaceId);
     emit jobChanged(t->id);
     if (!t->workspaceId.isEmpty())
         emit workspacesChanged();
     emit poolChanged();
-    QTimer::singleShot(0, this, &Executor::schedule);
+    scheduleSoon();
+}
+
+void Executor::saveJob(const JobRecord &job)
+{
+    const QString err = m_jobs->update(job);
+    if (!err.isEmpty())
+        qWarning("magpie: could not save job %s: %s", qPrintable(job.requestId), qPrintable(err));
 }
 
 // ---------------------------------------------------------------- workspaces
@@ -784,9 +478,9 @@ WorkspaceState Executor::stateOf(const WorkspaceInfo &w) const
 {
     WorkspaceState s;
     s.info = w;
-    s.running = workspaceBusy(w.id);
-    s.runningJobId = m_busyWorkspaces.value(w.id);
-    s.queued = queuedFor(w.id);
+    s.running = m_scheduler.isBusy(w.id);
+    s.runningJobId = m_scheduler.busyWith(w.id);
+    s.queued = m_scheduler.queuedJobsFor(w.id);
     return s;
 }
 
@@ -811,7 +505,7 @@ bool Executor::deleteWorkspace(const QString &id, ExecError *error)
     QString why;
     if (!WorkspaceStore::isValidId(id, &why)) {
         if (error)
-            *error = execError(400, QStringLiteral("invalid_workspace_id"), why);
+            *error = execError(400, QStringLiteral("invalid_workspace_id"), why, QStringLiteral("workspace_id"));
         return false;
     }
     if (!m_workspaces->exists(id)) {
@@ -819,15 +513,12 @@ bool Executor::deleteWorkspace(const QString &id, ExecError *error)
             *error = execError(404, QStringLiteral("not_found"), QStringLiteral("no workspace with id '%1'").arg(id));
         return false;
     }
-    const int queued = queuedFor(id);
-    bool opsWaiting = false;
-    for (const auto &t : m_pending)
-        opsWaiting |= t->workspaceId == id;
-    if (workspaceBusy(id) || queued > 0 || opsWaiting) {
+    const bool busy = m_scheduler.isBusy(id);
+    if (busy || m_scheduler.waitingFor(id) > 0) {
         if (error)
             *error = execError(409, QStringLiteral("conflict"),
                                QStringLiteral("workspace '%1' is in use (%2 running, %3 queued); wait for its jobs to finish or cancel them first")
-                                   .arg(id).arg(workspaceBusy(id) ? 1 : 0).arg(queued));
+                                   .arg(id).arg(busy ? 1 : 0).arg(m_scheduler.queuedJobsFor(id)));
         return false;
     }
     const QString err = m_workspaces->remove(id);
@@ -840,103 +531,19 @@ bool Executor::deleteWorkspace(const QString &id, ExecError *error)
     return true;
 }
 
-std::optional<QString> Executor::normaliseWorkspacePath(const QString &path, ExecError *error)
+void Executor::listFiles(const QString &id, const QString &path, WorkspaceOps::EntriesDone done)
 {
-    auto no = [error](const QString &m) -> std::optional<QString> {
-        if (error)
-            *error = execError(400, QStringLiteral("invalid_path"), m);
-        return std::nullopt;
-    };
-    if (path.contains(QChar(0)))
-        return no(QStringLiteral("path must not contain NUL characters"));
-    if (path.size() > 4096)
-        return no(QStringLiteral("path is too long"));
-    const QString lower = path.toLower();
-    for (const char *enc : {"%2e", "%2f", "%5c", "%00", "%25"})
-        if (lower.contains(QLatin1String(enc)))
-            return no(QStringLiteral("path '%1' contains an encoded form (%2); send the plain path relative to the workspace").arg(path, QLatin1String(enc)));
-    if (path == QLatin1String("/") || path.isEmpty() || path == QLatin1String("."))
-        return QString();
-    if (path.startsWith(QLatin1Char('/')) || path.startsWith(QLatin1Char('~')))
-        return no(QStringLiteral("path '%1' is absolute; give it relative to the workspace root, e.g. 'data/file.txt'").arg(path));
-    QStringList parts;
-    for (const QString &p : path.split(QLatin1Char('/'), Qt::SkipEmptyParts)) {
-        if (p == QLatin1String("."))
-            continue;
-        if (p == QLatin1String(".."))
-            return no(QStringLiteral("path '%1' uses '..'; it must stay inside the workspace").arg(path));
-        parts << p;
-    }
-    return parts.join(QLatin1Char('/'));
+    m_ops->listFiles(id, path, std::move(done));
 }
 
-void Executor::enqueueOp(const QString &workspaceId, const QString &script, const QList<QPair<QString, QString>> &env,
-                         std::function<void(const VmResult &, const QByteArray &, const QByteArray &)> done, int noDiskExit,
-                         const QByteArray &noDiskOut)
+void Executor::readFile(const QString &id, const QString &path, WorkspaceOps::BytesDone done)
 {
-    auto t = std::make_shared<Task>();
-    t->kind = Task::Op;
-    t->id = QStringLiteral("op-%1-%2").arg(++m_opSeq).arg(workspaceId);
-    t->workspaceId = workspaceId;
-    t->opScript = script;
-    t->opEnv = env;
-    t->opDone = std::move(done);
-    t->opNoDiskExit = noDiskExit;
-    t->opNoDiskOut = noDiskOut;
-    m_pending.append(t);
-    QTimer::singleShot(0, this, &Executor::schedule);
+    m_ops->readFile(id, path, std::move(done));
 }
 
-void Executor::listFiles(const QString &id, const QString &path,
-                         std::function<void(std::optional<ExecError>, QList<FileEntry>)> done)
+void Executor::diskUsage(const QString &id, int limit, WorkspaceOps::EntriesDone done)
 {
-    ExecError e;
-    const auto rel = normaliseWorkspacePath(path, &e);
-    if (!rel)
-        return done(e, {});
-    if (!m_workspaces->exists(id))
-        return done(execError(404, QStringLiteral("not_found"), QStringLiteral("no workspace with id '%1'").arg(id)), {});
-    const QString shown = *rel;
-    enqueueOp(id, QString::fromLatin1(kListScript), {{QStringLiteral("MAGPIE_PATH"), *rel}},
-              [done, shown](const VmResult &r, const QByteArray &out, const QByteArray &err) {
-                  if (auto e = opError(r, err, QStringLiteral("folder"), shown))
-                      return done(e, {});
-                  done(std::nullopt, parseEntries(out));
-              },
-              rel->isEmpty() ? 0 : 4, "[]");
-}
-
-void Executor::readFile(const QString &id, const QString &path, std::function<void(std::optional<ExecError>, QByteArray)> done)
-{
-    ExecError e;
-    const auto rel = normaliseWorkspacePath(path, &e);
-    if (!rel)
-        return done(e, {});
-    if (rel->isEmpty())
-        return done(execError(404, QStringLiteral("not_found"), QStringLiteral("the workspace root is a folder, not a file: give the path of a file")), {});
-    if (!m_workspaces->exists(id))
-        return done(execError(404, QStringLiteral("not_found"), QStringLiteral("no workspace with id '%1'").arg(id)), {});
-    const QString shown = *rel;
-    enqueueOp(id, QString::fromLatin1(kReadScript),
-              {{QStringLiteral("MAGPIE_PATH"), *rel}, {QStringLiteral("MAGPIE_MAX"), QString::number(maxFileBytes())}},
-              [done, shown](const VmResult &r, const QByteArray &out, const QByteArray &err) {
-                  if (auto e = opError(r, err, QStringLiteral("file"), shown))
-                      return done(e, {});
-                  done(std::nullopt, out);
-              });
-}
-
-void Executor::diskUsage(const QString &id, int limit, std::function<void(std::optional<ExecError>, QList<FileEntry>)> done)
-{
-    if (!m_workspaces->exists(id))
-        return done(execError(404, QStringLiteral("not_found"), QStringLiteral("no workspace with id '%1'").arg(id)), {});
-    enqueueOp(id, QString::fromLatin1(kUsageScript), {{QStringLiteral("MAGPIE_LIMIT"), QString::number(qBound(1, limit, 1000))}},
-              [done](const VmResult &r, const QByteArray &out, const QByteArray &err) {
-                  if (auto e = opError(r, err, QStringLiteral("folder"), QString()))
-                      return done(e, {});
-                  done(std::nullopt, parseEntries(out));
-              },
-              0, "[]");
+    m_ops->diskUsage(id, limit, std::move(done));
 }
 
 // ---------------------------------------------------------------- pool, shutdown
@@ -944,25 +551,18 @@ void Executor::diskUsage(const QString &id, int limit, std::function<void(std::o
 PoolStatus Executor::pool() const
 {
     PoolStatus p;
-    for (const auto &t : m_active)
-        p.running += t->kind == Task::Job;
-    for (const auto &t : m_pending)
-        p.queued += t->kind == Task::Job;
+    for (const TaskPtr &t : m_running)
+        p.running += t->isJob();
+    p.queued = m_scheduler.queuedJobs();
     p.maxParallel = maxParallel();
-    p.warmTarget = warmTarget();
-    for (const VmRunner *vm : m_spares)
-        (vm->hasBooted() ? p.warmReady : p.warmBooting) += 1;
-    if (m_probe && m_probe->decided()) {
-        p.accelerator = accelName(*m_probe->decided());
-        p.acceleratorReason = m_probe->reason();
-    } else {
-        const AccelMode mode = accelModeFromEnvironment(m_cfg.accel);
-        if (mode != AccelMode::Auto) {
-            p.accelerator = accelModeName(mode);
-            p.acceleratorReason = QStringLiteral("forced (%1)").arg(qEnvironmentVariableIsSet("MAGPIE_ACCEL") ? QStringLiteral("MAGPIE_ACCEL") : QStringLiteral("setting"));
-        } else {
-            p.acceleratorReason = QStringLiteral("auto: decided at the first job (a short KVM test boot)");
-        }
+    if (m_backend) {
+        p.backend = m_backend->name();
+        p.backendStatus = m_backend->status();
+    }
+    if (m_local) {
+        const auto a = m_local->accelerator();
+        p.accelerator = a ? accelName(*a) : QString();
+        p.acceleratorReason = m_local->acceleratorReason();
     }
     return p;
 }
@@ -972,27 +572,22 @@ void Executor::shutdown()
     if (m_shuttingDown)
         return;
     m_shuttingDown = true;
-    killSpares();
-    const auto active = m_active;
-    for (const auto &t : active) {
-        if (t->vm) {
-            t->vm->disconnect(this);
-            delete t->vm; // kills qemu and waits for it
-            t->vm = nullptr;
-        }
-        if (t->kind == Task::Job && m_jobs) {
+    if (m_backend)
+        m_backend->shutdown();
+    const auto running = m_running;
+    for (const TaskPtr &t : running) {
+        if (t->isJob() && m_jobs) {
             closeRecord(t->job, JobStatus::Failed, QStringLiteral("interrupted: Magpie Desktop was stopped while this job was running"));
-            m_jobs->update(t->job);
-        } else if (t->kind == Task::Op) {
+            saveJob(t->job);
+        } else if (!t->isJob()) {
             abandonOp(t->opDone);
         }
     }
-    m_active.clear();
-    for (const auto &t : m_pending) // queued jobs stay queued in the database for the next start
-        if (t->kind == Task::Op)
+    m_running.clear();
+    for (const TaskPtr &t : m_scheduler.all()) // queued jobs stay queued in the database for the next start
+        if (!t->isJob())
             abandonOp(t->opDone);
-    m_pending.clear();
-    m_busyWorkspaces.clear();
+    m_scheduler.clear();
 }
 
 } // namespace magpie

@@ -1,37 +1,37 @@
 // Executor.h — the one entry point for running jobs, used the same way by the HTTP API
-// (app/HttpApi) and the desktop window (ui/). It owns the SQLite history, the workspace
-// store, the accelerator decision and the scheduler:
+// (app/HttpApi) and the desktop window (ui/). It owns the SQLite history, the workspace store,
+// the scheduler (what runs next) and a backend (where it runs):
 //   * jobs on one workspace run one at a time in FIFO (submission) order;
-//   * jobs on different workspaces, and jobs without a workspace, run in parallel up to
-//     maxParallel() VMs (default: the number of cores);
+//   * jobs on different workspaces, and jobs without a workspace, run in parallel up to the
+//     backend's capacity (local: maxParallel VMs, default the number of cores);
 //   * workspace operations (listing files, reading a file) go through the same per-workspace
 //     queue, so they never race a job.
 // All methods must be called from the thread that owns the Executor (the main thread); the
 // results of asynchronous operations arrive there too.
 #pragma once
 
-#include "AcceleratorProbe.h"
+#include "Accelerator.h"
 #include "Database.h"
+#include "ExecError.h"
 #include "GuestImage.h"
 #include "JobRecord.h"
 #include "JobRequest.h"
 #include "JobStore.h"
+#include "Scheduler.h"
+#include "WorkspaceOps.h"
 #include "WorkspaceStore.h"
 
 #include <QHash>
-#include <QJsonArray>
 #include <QJsonObject>
 #include <QObject>
-#include <QPointer>
 #include <functional>
 #include <memory>
 #include <optional>
 
 namespace magpie {
 
-class VmRunner;
-struct VmResult;
-struct VmConfig;
+class Backend;
+class LocalBackend;
 
 struct ExecutorConfig {
     QString dataDir;                 // holds magpie.db, workspaces/, logs/, runs/
@@ -41,19 +41,7 @@ struct ExecutorConfig {
     int defaultMemoryMb = JobLimits::kDefaultMemoryMb;
     int defaultTimeoutSec = JobLimits::kDefaultTimeout;
     int bootTimeoutSec = 120;
-    // VMs booted ahead of time so that a job starts in well under a second. They count
-    // against maxParallel (a spare only boots in a free slot and makes way for a job that
-    // cannot use it). -1: MAGPIE_WARM_VMS, else 0 (off): the headless server keeps no idle
-    // qemu around; the desktop app turns one on (Settings).
-    int warmVms = -1;
     GuestImage image;                // empty: GuestImage::locate()
-};
-
-// An error for a caller: HTTP status, machine code, human sentence.
-struct ExecError {
-    int httpStatus = 400;
-    QString code;
-    QString message;
 };
 
 struct WorkspaceState {
@@ -68,18 +56,11 @@ struct PoolStatus {
     int running = 0;
     int queued = 0;
     int maxParallel = 0;
+    QString backend;
     QString accelerator;       // "kvm", "tcg" or "" while undecided
     QString acceleratorReason;
-    int warmReady = 0;         // VMs booted ahead of time, waiting for a job
-    int warmBooting = 0;
-    int warmTarget = 0;
+    QJsonObject backendStatus; // what the backend reports (snapshots, cluster…)
     QJsonObject toJson() const;
-};
-
-struct FileEntry {
-    QString name, path, type; // type: file, dir, symlink, other
-    qint64 size = 0;
-    QString modifiedAt;
 };
 
 class Executor : public QObject
@@ -110,18 +91,16 @@ public:
     // Lists one folder of a workspace (path relative to its root; "" = the root) through the
     // workspace's queue. The callback gets entries or an error (400 bad path, 404 no such
     // folder or workspace).
-    void listFiles(const QString &id, const QString &path,
-                   std::function<void(std::optional<ExecError>, QList<FileEntry>)> done);
+    void listFiles(const QString &id, const QString &path, WorkspaceOps::EntriesDone done);
     // Reads one file through the queue (at most maxFileBytes()).
-    void readFile(const QString &id, const QString &path,
-                  std::function<void(std::optional<ExecError>, QByteArray)> done);
+    void readFile(const QString &id, const QString &path, WorkspaceOps::BytesDone done);
     // The largest files and folders (for clean-up), through the queue.
-    void diskUsage(const QString &id, int limit,
-                   std::function<void(std::optional<ExecError>, QList<FileEntry>)> done);
-    static qint64 maxFileBytes() { return 256LL * 1024 * 1024; }
-    // Checks a path from a caller: relative, no "..", no NUL, no absolute forms. Returns the
-    // normalised relative path ("" for the root) or nullopt with *error set.
-    static std::optional<QString> normaliseWorkspacePath(const QString &path, ExecError *error);
+    void diskUsage(const QString &id, int limit, WorkspaceOps::EntriesDone done);
+    static qint64 maxFileBytes() { return WorkspaceOps::maxFileBytes(); }
+    static std::optional<QString> normaliseWorkspacePath(const QString &path, ExecError *error)
+    {
+        return WorkspaceOps::normalisePath(path, error);
+    }
 
     // ---- pool and settings
     PoolStatus pool() const;
@@ -130,10 +109,10 @@ public:
     void setAccelMode(AccelMode mode);
     AccelMode accelMode() const;
     void setDefaults(int vcpus, int memoryMb);
-    void setWarmVms(int n);            // VMs booted ahead of time (0: none)
     const ExecutorConfig &config() const { return m_cfg; }
     GuestImage image() const { return m_image; }
     QString dataDir() const { return m_cfg.dataDir; }
+    Backend &backend() const { return *m_backend; }
 
     // Stops everything now (used on shutdown): running jobs become failed ("interrupted").
     void shutdown();
@@ -146,43 +125,33 @@ signals:
     void poolChanged();
 
 private:
-    struct Task;               // a queued job or workspace operation
-    struct Running;            // what a started task holds
+    void enqueue(const TaskPtr &task);
+    void scheduleSoon();
     void schedule();
-    void startTask(const std::shared_ptr<Task> &task);
-    void launchVm(const std::shared_ptr<Task> &task, Accelerator accel);
-    void onVmFinished(const std::shared_ptr<Task> &task, const VmResult &result);
-    void finishJob(const std::shared_ptr<Task> &task, JobStatus status, std::optional<int> exitCode, const QString &error,
-                   const VmResult *vm);
-    void enqueueOp(const QString &workspaceId, const QString &script, const QList<QPair<QString, QString>> &env,
-                   std::function<void(const VmResult &, const QByteArray &out, const QByteArray &err)> done,
-                   int noDiskExit = 4, const QByteArray &noDiskOut = QByteArray());
-    bool workspaceBusy(const QString &id) const;
+    void startTask(const TaskPtr &task);
+    TaskSpec specFor(const Task &task) const;
+    void onTaskStarted(const QString &id, const QJsonObject &info);
+    void onTaskOutput(const QString &id, int stream, const QByteArray &data);
+    void onTaskFinished(const QString &id, const VmResult &result);
+    void finishOp(const TaskPtr &task, const VmResult &result);
+    void finishJob(const TaskPtr &task, JobStatus status, std::optional<int> exitCode, const QString &error, const VmResult *vm);
+    void saveJob(const JobRecord &job);
     WorkspaceState stateOf(const WorkspaceInfo &w) const;
-    int queuedFor(const QString &id) const;
     void recover();
-    std::optional<Accelerator> knownAccelerator() const;
-    VmRunner *takeSpare(const VmConfig &cfg);
-    void maybeStartSpare();
-    void trimSpares();
-    void killSpares();
-    int warmTarget() const;
-    void killStaleQemu(const QString &runDir, const QString &name);
 
     ExecutorConfig m_cfg;
     GuestImage m_image;
     Database m_db;
     std::unique_ptr<WorkspaceStore> m_workspaces;
     std::unique_ptr<JobStore> m_jobs;
-    AcceleratorProbe *m_probe = nullptr;
-    QList<std::shared_ptr<Task>> m_pending;           // FIFO by submission
-    QList<std::shared_ptr<Task>> m_active;            // started, not finished
-    QHash<QString, QString> m_busyWorkspaces;         // workspace id -> task label
-    QList<VmRunner *> m_spares;                       // warm VMs without a job
-    qint64 m_spareSeq = 0;
-    qint64 m_spareBackoffUntil = 0;                   // ms since epoch: no spares before this
+    std::unique_ptr<WorkspaceOps> m_ops;
+    Backend *m_backend = nullptr;
+    LocalBackend *m_local = nullptr;                 // the backend when it is the local one
+    Scheduler m_scheduler;
+    QHash<QString, TaskPtr> m_running;               // handed to the backend, not finished
+    qint64 m_order = 0;
+    bool m_scheduleQueued = false;
     bool m_shuttingDown = false;
-    qint64 m_opSeq = 0;
 };
 
 } // namespace magpie

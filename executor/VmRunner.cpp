@@ -37,16 +37,6 @@ QByteArray record(guest::JobKey key, const QByteArray &value)
 }
 } // namespace
 
-QString VmResult::outcomeName(Outcome o)
-{
-    switch (o) {
-    case Exited: return QStringLiteral("exited");
-    case TimedOut: return QStringLiteral("timed_out");
-    case Cancelled: return QStringLiteral("cancelled");
-    case Failed: return QStringLiteral("failed");
-    }
-    return QString();
-}
 
 VmRunner::VmRunner(VmConfig config, QObject *parent)
     : QObject(parent), m_cfg(std::move(config))

@@ -8,6 +8,7 @@
 
 #include "Accelerator.h"
 #include "GuestImage.h"
+#include "VmResult.h"
 
 #include <QByteArray>
 #include <QElapsedTimer>
@@ -47,18 +48,6 @@ struct VmConfig {
     bool preboot = false;
 };
 
-struct VmResult {
-    enum Outcome { Exited, TimedOut, Cancelled, Failed };
-    Outcome outcome = Failed;
-    int exitCode = -1;         // the script's exit code (128+N when killed by signal N)
-    int signal = 0;
-    QString error;             // a sentence for anything but a plain exit
-    qint64 usedBytes = -1;     // workspace used/total bytes reported by the guest
-    qint64 totalBytes = -1;
-    qint64 bootMs = -1;        // qemu start -> agent HELLO
-    qint64 wallMs = 0;         // start() -> finished
-    static QString outcomeName(Outcome o);
-};
 
 class VmRunner : public QObject
 {
@@ -135,5 +124,3 @@ private:
 };
 
 } // namespace magpie
-
-Q_DECLARE_METATYPE(magpie::VmResult)

@@ -330,45 +330,6 @@ private slots:
             qputenv("MAGPIE_ACCEL", forced);
     }
 
-    void warmVmTakesTheNextJob()
-    {
-        QTemporaryDir tmp;
-        ExecutorConfig cfg;
-        cfg.dataDir = tmp.path();
-        cfg.maxParallel = 2;
-        cfg.accel = AccelMode::Tcg;
-        cfg.warmVms = 1;
-        auto ex = std::make_unique<Executor>(cfg);
-        QString err;
-        QVERIFY(ex->open(&err));
-        QTRY_VERIFY_WITH_TIMEOUT(ex->pool().warmReady == 1, 60000); // booted ahead, before any job
-        auto vmLog = [&](const QString &id) {
-            QFile f(tmp.filePath(QStringLiteral("logs/%1/vm.log").arg(id)));
-            f.open(QIODevice::ReadOnly);
-            return QString::fromUtf8(f.readAll());
-        };
-        const JobRecord a = waitDone(*ex, submitOk(*ex, req(QStringLiteral("echo 1 > /workspace/n; cat /workspace/n"), QStringLiteral("warm"), 1)).requestId);
-        QCOMPARE(a.status, JobStatus::Completed);
-        QCOMPARE(out(*ex, a.requestId), QByteArray("1\n"));
-        QVERIFY2(vmLog(a.requestId).contains(QStringLiteral("booted ahead of time")), qPrintable(vmLog(a.requestId)));
-        QVERIFY(a.runDir.contains(QStringLiteral("/runs/warm-")));
-        // the next spare boots; the next job on the same workspace sees the data
-        QTRY_VERIFY_WITH_TIMEOUT(ex->pool().warmReady == 1, 60000);
-        const JobRecord b = waitDone(*ex, submitOk(*ex, req(QStringLiteral("cat /workspace/n"), QStringLiteral("warm"))).requestId);
-        QCOMPARE(out(*ex, b.requestId), QByteArray("1\n"));
-        QVERIFY(vmLog(b.requestId).contains(QStringLiteral("booted ahead of time")));
-        // a job that needs another shape boots its own VM, and the spare makes room for it
-        JobRequest big = req(QStringLiteral("nproc"));
-        big.vcpus = 2;
-        const JobRecord c = waitDone(*ex, submitOk(*ex, big).requestId);
-        QCOMPARE(out(*ex, c.requestId), QByteArray("2\n"));
-        QVERIFY(!vmLog(c.requestId).contains(QStringLiteral("booted ahead of time")));
-        QVERIFY(ex->pool().warmReady + ex->pool().warmBooting <= 1);
-        const QString runs = tmp.filePath(QStringLiteral("runs/"));
-        ex.reset(); // shutting down stops the spare too
-        QCOMPARE(magpieQemuCount(runs), 0);
-    }
-
     void timeoutIsRecorded()
     {
         QTemporaryDir tmp;

@@ -181,46 +181,6 @@ private slots:
         QCOMPARE(r.out, QByteArray("before-kill\n"));
     }
 
-    void vmBootedAheadTakesAJobWithAHotPluggedWorkspace()
-    {
-        ensureWorkspace(QStringLiteral("warm-ws"));
-        QTcpServer http; // with the network off, the guest must not reach it even if it tries
-        QVERIFY(http.listen(QHostAddress::LocalHost, 0));
-        int connections = 0;
-        connect(&http, &QTcpServer::newConnection, &http, [&] { ++connections; delete http.nextPendingConnection(); });
-        for (bool assignEarly : {false, true}) {
-            VmConfig boot = config(QString());
-            boot.preboot = true;
-            VmConfig job = config(QStringLiteral(
-                "cat /workspace/n 2>/dev/null || echo none; echo again > /workspace/n\n"
-                "ip link set eth0 up; ip addr add 10.0.2.15/24 dev eth0; ip route add default via 10.0.2.2\n"
-                "curl -s --max-time 3 http://10.0.2.2:%1/ >/dev/null && echo reachable || echo unreachable").arg(http.serverPort()),
-                QStringLiteral("warm-ws"));
-            job.network = false;
-            VmRunner vm(boot);
-            QSignalSpy booted(&vm, &VmRunner::booted);
-            QByteArray out;
-            connect(&vm, &VmRunner::output, this, [&](int stream, const QByteArray &d) { if (stream == 1) out += d; });
-            QSignalSpy finished(&vm, &VmRunner::finished);
-            vm.start();
-            if (assignEarly) {
-                vm.assign(job); // still booting: the job starts when the agent is up
-            } else {
-                QVERIFY(booted.wait(60000));
-                QTest::qWait(500);
-                QVERIFY(finished.isEmpty()); // an idle warm VM waits for its job
-                vm.assign(job);
-            }
-            QVERIFY(finished.wait(60000));
-            const VmResult r = finished.first().first().value<VmResult>();
-            QVERIFY2(r.outcome == VmResult::Exited && r.exitCode == 0, qPrintable(r.error + vmLog(m_seq)));
-            QCOMPARE(out, assignEarly ? QByteArray("again\nunreachable\n") : QByteArray("none\nunreachable\n"));
-            QVERIFY(r.usedBytes > 0);
-            QVERIFY(vmLog(m_seq).contains(QStringLiteral("booted ahead of time")));
-        }
-        QCOMPARE(connections, 0);
-    }
-
     void guestDownloadsFromHostLoopback()
     {
         QTcpServer http;

@@ -93,7 +93,6 @@ int runGui(int argc, char **argv)
     ExecutorConfig cfg;
     cfg.dataDir = DataDir::resolve(parser.isSet(dataDirOpt) ? parser.value(dataDirOpt) : settings.dataDir);
     cfg.maxParallel = settings.maxParallel;
-    cfg.warmVms = qEnvironmentVariableIsSet("MAGPIE_WARM_VMS") ? -1 : settings.warmVms;
     if (parser.isSet(maxParallelOpt)) {
         bool ok = false;
         const int n = parser.value(maxParallelOpt).toInt(&ok);

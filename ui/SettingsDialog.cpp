@@ -83,14 +83,6 @@ SettingsDialog::SettingsDialog(Executor &executor, ApiEndpoint *endpoint, const 
     m_maxParallel->setValue(current.maxParallel);
     m_maxParallel->setToolTip(tr("How many VMs may run at the same time; jobs on one workspace always run one after another"));
     vf->addRow(tr("VMs at &once:"), m_maxParallel);
-    m_warmVms = new QSpinBox(vmBox);
-    m_warmVms->setObjectName(QStringLiteral("warmVmsSpin"));
-    m_warmVms->setRange(0, 8);
-    m_warmVms->setSpecialValueText(tr("None (every job boots its own VM)"));
-    m_warmVms->setValue(current.warmVms);
-    m_warmVms->setToolTip(tr("VMs booted ahead of time with the default vCPUs and memory, so that the next job starts "
-                             "in about a second instead of waiting for a boot; they use a free slot of \"VMs at once\""));
-    vf->addRow(tr("VMs booted &ahead:"), m_warmVms);
     m_vcpus = new QSpinBox(vmBox);
     m_vcpus->setObjectName(QStringLiteral("defaultVcpusSpin"));
     m_vcpus->setRange(JobLimits::kMinVcpus, JobLimits::kMaxVcpus);
@@ -260,7 +252,6 @@ Settings SettingsDialog::settings() const
         d = QDir::homePath() + d.mid(1);
     s.dataDir = d;
     s.maxParallel = m_maxParallel->value();
-    s.warmVms = m_warmVms->value();
     s.defaultVcpus = m_vcpus->value();
     s.defaultMemoryMb = m_memory->value();
     s.accel = AccelMode(m_accel->currentData().toInt());
@@ -288,7 +279,6 @@ bool SettingsDialog::apply()
 {
     const Settings s = settings();
     m_ex.setMaxParallel(s.maxParallel);
-    m_ex.setWarmVms(s.warmVms);
     m_ex.setDefaults(s.defaultVcpus, s.defaultMemoryMb);
     if (s.accel != m_ex.accelMode())
         m_ex.setAccelMode(s.accel);

@@ -65,7 +65,7 @@ private:
     QString m_activeDataDir;
     QLineEdit *m_dataDir;
     QLabel *m_dataDirMessage;
-    QSpinBox *m_maxParallel, *m_warmVms, *m_vcpus, *m_memory;
+    QSpinBox *m_maxParallel, *m_vcpus, *m_memory;
     QComboBox *m_accel;
     QLabel *m_accelInfo;
     QComboBox *m_theme;
