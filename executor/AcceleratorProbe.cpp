@@ -99,8 +99,13 @@ void AcceleratorProbe::resolve(const GuestImage &image, std::function<void(Accel
         if (r.outcome == VmResult::Exited)
             decide(Accelerator::Kvm, QStringLiteral("auto: a KVM test boot reached the guest agent in %1 ms").arg(r.bootMs), true);
         else if (r.error.contains(QStringLiteral("did not answer")))
-            decide(Accelerator::Tcg, QStringLiteral("auto: a KVM test boot did not reach the guest agent within %1 s, using TCG")
-                                         .arg(probeTimeoutSec()), true);
+            // Not definite: a loaded machine can be that slow. Probe again at the next start.
+            decide(Accelerator::Tcg, QStringLiteral("auto: a KVM test boot did not reach the guest agent within %1 s, using TCG "
+                                                    "for now (probed again at the next start)")
+                                         .arg(probeTimeoutSec()), false);
+        else if (r.error.startsWith(QStringLiteral("cannot start")))
+            // qemu itself is missing or broken: nothing is known about KVM yet.
+            decide(Accelerator::Tcg, QStringLiteral("auto: %1; using TCG for now").arg(r.error.left(160)), false);
         else {
             // One line of why: qemu's own first complaint when there is one.
             QString why = r.error.section(QLatin1Char('\n'), 0, 0);

@@ -1,6 +1,8 @@
 // AcceleratorProbe.h — decides KVM or TCG once. In `auto` mode it boots a probe VM with KVM
-// and waits a few seconds for the guest agent's HELLO; no answer means TCG. The outcome is
-// remembered in a small file (keyed by the guest image) so later starts need no probe.
+// and waits a few seconds for the guest agent's HELLO; no answer means TCG. Only definite
+// outcomes are remembered in a small file (keyed by the guest image) so later starts need no
+// probe: KVM works, or KVM fails (qemu reports an error). A probe that timed out (a loaded
+// machine) or a qemu that could not start is probed again at the next start.
 #pragma once
 
 #include "Accelerator.h"

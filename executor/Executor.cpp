@@ -122,6 +122,7 @@ bool Executor::open(QString *error)
 
     recover();
     scheduleSoon();
+    m_local->prepareSnapshot(m_cfg.defaultVcpus, m_cfg.defaultMemoryMb);
     return true;
 }
 

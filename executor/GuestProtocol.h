@@ -9,9 +9,16 @@
 // Records inside JOB and EXIT payloads use the same shape: [u8 key][u32 length LE][bytes].
 //
 // Sequence:
-//   guest -> HELLO            agent is up and waits for a job (the host may have booted the VM ahead of time)
-//   host  -> JOB              script, env, whether a workspace disk is attached, network on/off
-//   guest -> STARTED          workspace mounted, network configured, script started (host starts its timeout)
+//   guest -> HELLO            agent is up and waits
+//   host  -> PREPARE          (only when the host makes a snapshot of this VM) the agent warms its page
+//                             cache and detaches the placeholder workspace disk, then
+//   guest -> READY            and waits. The host stops and saves the VM; every VM restored from that
+//                             state resumes here, connected to a new host socket, and gets a JOB.
+//   host  -> JOB              script, env, whether a workspace disk is attached, network on/off, and the
+//                             VM's identity: wall clock, a fresh RNG seed, hostname
+//   guest -> ACCEPTED         the JOB arrived (a restored VM proves it is alive with this)
+//   guest -> STARTED          workspace mounted, network configured, script started (host starts its
+//                             timeout); payload: "identity=N disk_attach=N fsck=N mount=N network=N" (ms)
 //   guest -> STDOUT / STDERR  raw bytes as the script produces them, each stream kept apart
 //   host  -> KILL             (timeout or cancel) the agent kills the script's process group
 //   guest -> EXIT             after the script ended, leftovers were killed, the workspace was synced and
@@ -26,7 +33,7 @@
 namespace magpie::guest {
 
 inline constexpr const char *kPortName = "org.magpie.ctl";
-inline constexpr const char *kProtocolVersion = "magpie-agent/1";
+inline constexpr const char *kProtocolVersion = "magpie-agent/2";
 // The workspace disk is a virtio-blk device with this serial (/sys/block/vdX/serial).
 inline constexpr const char *kWorkspaceSerial = "magpie-ws";
 inline constexpr const char *kRootSerial = "magpie-root";
@@ -40,9 +47,12 @@ enum class Msg : uint8_t {
     Exit = 'X',    // payload: records (ExitKey)
     Fail = 'F',    // payload: UTF-8 sentence
     Log = 'L',     // payload: UTF-8 line
+    Ready = 'R',   // payload: empty (PREPARE is done: save the VM now)
+    Accepted = 'A', // payload: empty (the JOB arrived)
     // host -> guest
     Job = 'J',     // payload: records (JobKey)
     Kill = 'K',    // payload: empty
+    Prepare = 'P', // payload: empty
 };
 
 enum class JobKey : uint8_t {
@@ -51,6 +61,9 @@ enum class JobKey : uint8_t {
     Workspace = 'W', // "1": wait for the disk with serial kWorkspaceSerial, e2fsck -p, mount at /workspace
                      // "0": an empty tmpfs at /workspace
     Network = 'N',   // "1": configure eth0 for QEMU user-mode NAT (10.0.2.15/24, gw 10.0.2.2, dns 10.0.2.3)
+    Clock = 'C',     // the host's wall clock, "<seconds>.<nanoseconds>" since the epoch: set as CLOCK_REALTIME
+    Seed = 'R',      // random bytes from the host: mixed into the kernel RNG, which is then reseeded
+    Hostname = 'H',  // the VM's hostname (also written to /etc/hosts)
 };
 
 enum class ExitKey : uint8_t {

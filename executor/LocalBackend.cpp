@@ -1,6 +1,7 @@
 #include "LocalBackend.h"
 
 #include "AcceleratorProbe.h"
+#include "SnapshotStore.h"
 #include "TaskRunner.h"
 
 #include <QThread>
@@ -13,6 +14,23 @@ LocalBackend::LocalBackend(LocalBackendConfig config, QObject *parent)
 {
     m_probe = new AcceleratorProbe(m_cfg.dataDir + QStringLiteral("/accelerator.json"), m_cfg.dataDir + QStringLiteral("/runs"), this);
     m_probe->setMode(m_cfg.accel);
+    if (m_cfg.snapshots && SnapshotStore::enabledByEnvironment()) {
+        m_snapshots = new SnapshotStore(m_cfg.snapshotDir.isEmpty() ? SnapshotStore::defaultDir() : m_cfg.snapshotDir,
+                                        m_cfg.dataDir + QStringLiteral("/runs"), this);
+        connect(m_snapshots, &SnapshotStore::built, this, &Backend::statusChanged);
+    }
+}
+
+void LocalBackend::prepareSnapshot(int vcpus, int memoryMb)
+{
+    if (!m_snapshots || m_shutDown || !m_cfg.image.isValid())
+        return;
+    m_probe->resolve(m_cfg.image, [this, vcpus, memoryMb](Accelerator a, const QString &) {
+        if (m_shutDown)
+            return;
+        m_snapshots->build(VmShape{m_cfg.image, a, vcpus, memoryMb});
+        emit statusChanged();
+    });
 }
 
 LocalBackend::~LocalBackend()
@@ -70,6 +88,8 @@ QJsonObject LocalBackend::status() const
         {QStringLiteral("backend"), name()},
         {QStringLiteral("accelerator"), a ? QJsonValue(accelName(*a)) : QJsonValue(QJsonValue::Null)},
         {QStringLiteral("accelerator_reason"), acceleratorReason()},
+        {QStringLiteral("snapshots"), m_snapshots != nullptr},
+        {QStringLiteral("snapshots_building"), m_snapshots ? m_snapshots->buildingCount() : 0},
     };
 }
 
@@ -93,10 +113,23 @@ void LocalBackend::launch(const TaskSpec &spec, Accelerator accel)
         ctx.vmLogPath = m_cfg.dataDir + QStringLiteral("/logs/") + spec.id + QStringLiteral("/vm.log");
     if (!spec.workspaceId.isEmpty())
         ctx.workspaceDisk = workspaceDiskPath(spec.workspaceId);
+    ctx.spaceDir = m_cfg.dataDir;
     ctx.image = m_cfg.image;
     ctx.accel = accel;
     ctx.bootTimeoutSec = m_cfg.bootTimeoutSec;
+    if (m_snapshots) {
+        const VmShape shape{m_cfg.image, accel, spec.vcpus, spec.memoryMb};
+        ctx.snapshot = m_snapshots->find(shape);
+        // None yet for this shape: this VM boots, and the snapshot is made beside it while a slot
+        // is free (it takes one boot, once per image and shape).
+        if (!ctx.snapshot && m_runners.size() + 1 < capacity())
+            m_snapshots->build(shape);
+    }
     auto *runner = new TaskRunner(spec, ctx, this);
+    connect(runner, &TaskRunner::restoreFailed, this, [this](const QString &key, const QString &why, bool bad) {
+        if (bad && m_snapshots)
+            m_snapshots->discard(key, why);
+    });
     m_runners.insert(spec.id, runner);
     const QString id = spec.id;
     connect(runner, &TaskRunner::output, this, [this, id](int stream, const QByteArray &data) { emit taskOutput(id, stream, data); });
@@ -128,6 +161,8 @@ void LocalBackend::shutdown()
         return;
     m_shutDown = true;
     m_waitingForAccel.clear();
+    if (m_snapshots)
+        m_snapshots->shutdown();
     const auto runners = m_runners;
     m_runners.clear();
     for (TaskRunner *r : runners) {

@@ -8,26 +8,43 @@ namespace magpie {
 QmpClient::QmpClient(QString socketPath, QObject *parent)
     : QObject(parent), m_path(std::move(socketPath))
 {
-    m_retry.setInterval(50);
+    m_retry.setInterval(20);
+    m_retry.setSingleShot(true);
     connect(&m_retry, &QTimer::timeout, this, &QmpClient::tryConnect);
+    m_commandTimer.setSingleShot(true);
+    connect(&m_commandTimer, &QTimer::timeout, this, [this] {
+        if (!m_inFlight || m_queue.isEmpty())
+            return;
+        Pending p = m_queue.takeFirst();
+        m_inFlight = false;
+        // The monitor answers in order: a late answer would be taken for the next command's.
+        // Give up on this connection.
+        const QString why = QStringLiteral("QEMU's monitor did not answer '%1' within %2 ms").arg(p.command).arg(p.timeoutMs);
+        if (p.done)
+            p.done(why, {});
+        failPending(why);
+    });
 }
 
 void QmpClient::connectToQemu(int timeoutMs)
 {
-    m_attemptsLeft = qMax(1, timeoutMs / 50);
+    m_attemptsLeft = qMax(1, timeoutMs / 20);
     tryConnect();
 }
 
 void QmpClient::tryConnect()
 {
-    m_retry.stop();
     if (m_sock)
         m_sock->deleteLater();
     m_sock = new QLocalSocket(this);
     connect(m_sock, &QLocalSocket::readyRead, this, &QmpClient::onReadyRead);
     connect(m_sock, &QLocalSocket::errorOccurred, this, [this, s = m_sock](QLocalSocket::LocalSocketError) {
-        if (s != m_sock || m_greeted)
+        if (s != m_sock)
             return;
+        if (m_greeted) {
+            failPending(QStringLiteral("QEMU's monitor closed the connection"));
+            return;
+        }
         if (--m_attemptsLeft > 0)
             m_retry.start();
         else
@@ -36,12 +53,12 @@ void QmpClient::tryConnect()
     m_sock->connectToServer(m_path);
 }
 
-void QmpClient::execute(const QString &command, const QJsonObject &arguments, Done done)
+void QmpClient::execute(const QString &command, const QJsonObject &arguments, Done done, int timeoutMs)
 {
     QJsonObject o{{QStringLiteral("execute"), command}};
     if (!arguments.isEmpty())
         o.insert(QStringLiteral("arguments"), arguments);
-    m_queue.append({QJsonDocument(o).toJson(QJsonDocument::Compact) + '\n', std::move(done)});
+    m_queue.append({command, QJsonDocument(o).toJson(QJsonDocument::Compact) + '\n', std::move(done), timeoutMs});
     sendNext();
 }
 
@@ -52,11 +69,34 @@ void QmpClient::sendNext()
     m_inFlight = true;
     m_sock->write(m_queue.first().json);
     m_sock->flush();
+    m_commandTimer.start(m_queue.first().timeoutMs);
+}
+
+void QmpClient::failPending(const QString &why)
+{
+    m_commandTimer.stop();
+    m_inFlight = false;
+    const auto queue = std::move(m_queue);
+    m_queue.clear();
+    for (const Pending &p : queue)
+        if (p.done)
+            p.done(why, {});
+    if (m_ready || m_greeted) {
+        m_ready = false;
+        m_greeted = false;
+        if (m_sock)
+            m_sock->abort();
+    }
 }
 
 void QmpClient::onReadyRead()
 {
     m_buf += m_sock->readAll();
+    if (m_buf.size() > 4 * 1024 * 1024) { // a monitor line is never this long
+        m_buf.clear();
+        failPending(QStringLiteral("QEMU's monitor sent an oversized message"));
+        return;
+    }
     qsizetype nl;
     while ((nl = m_buf.indexOf('\n')) >= 0) {
         const QByteArray line = m_buf.left(nl);
@@ -67,8 +107,10 @@ void QmpClient::onReadyRead()
             m_sock->write("{\"execute\":\"qmp_capabilities\"}\n");
             continue;
         }
-        if (o.contains(QStringLiteral("event")))
+        if (o.contains(QStringLiteral("event"))) {
+            emit event(o.value(QStringLiteral("event")).toString(), o.value(QStringLiteral("data")).toObject());
             continue;
+        }
         const bool isError = o.contains(QStringLiteral("error"));
         if (!m_ready) {
             if (isError) {
@@ -82,6 +124,7 @@ void QmpClient::onReadyRead()
         }
         if (!m_inFlight || m_queue.isEmpty())
             continue;
+        m_commandTimer.stop();
         Pending p = m_queue.takeFirst();
         m_inFlight = false;
         const QString err = isError ? o.value(QStringLiteral("error")).toObject().value(QStringLiteral("desc")).toString() : QString();

@@ -1,6 +1,7 @@
 // QmpClient.h — a minimal QEMU Machine Protocol client over a unix socket: connects (retrying
-// while QEMU creates the socket), negotiates capabilities and runs commands one at a time,
-// each answered by a callback. Events are ignored.
+// while QEMU creates the socket), negotiates capabilities and runs commands one at a time, each
+// answered by a callback within a timeout; asynchronous events (BLOCK_IO_ERROR, STOP, …) are
+// passed on as a signal.
 #pragma once
 
 #include <QByteArray>
@@ -19,32 +20,39 @@ class QmpClient : public QObject
 {
     Q_OBJECT
 public:
-    // The callback gets an empty string on success, else QEMU's error description.
+    // The callback gets an empty string on success, else QEMU's error description (or that
+    // the command timed out or the monitor went away).
     using Done = std::function<void(const QString &error, const QJsonObject &result)>;
+    static constexpr int kDefaultCommandTimeoutMs = 10000;
 
     explicit QmpClient(QString socketPath, QObject *parent = nullptr);
     void connectToQemu(int timeoutMs = 10000);
     bool isReady() const { return m_ready; }
-    void execute(const QString &command, const QJsonObject &arguments, Done done);
+    void execute(const QString &command, const QJsonObject &arguments, Done done, int timeoutMs = kDefaultCommandTimeoutMs);
 
 signals:
     void ready();
     void failed(const QString &error);
+    void event(const QString &name, const QJsonObject &data);
 
 private:
     void tryConnect();
     void onReadyRead();
     void sendNext();
+    void failPending(const QString &why);
     QString m_path;
     QLocalSocket *m_sock = nullptr;
     QTimer m_retry;
+    QTimer m_commandTimer;
     int m_attemptsLeft = 0;
     bool m_greeted = false;
     bool m_ready = false;
     QByteArray m_buf;
     struct Pending {
+        QString command;
         QByteArray json;
         Done done;
+        int timeoutMs = kDefaultCommandTimeoutMs;
     };
     QList<Pending> m_queue;
     bool m_inFlight = false;

@@ -1,15 +1,20 @@
 #include "VmRunner.h"
 
+#include "ConsoleCapture.h"
 #include "GuestProtocol.h"
+#include "QemuCommand.h"
 #include "QmpClient.h"
 #include "Tools.h"
 
+#include <QDateTime>
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
+#include <QJsonArray>
 #include <QLocalServer>
 #include <QLocalSocket>
 #include <QRandomGenerator>
+#include <QStorageInfo>
 
 #include <csignal>
 #include <sys/prctl.h>
@@ -20,49 +25,65 @@ namespace magpie {
 namespace {
 constexpr int kStdout = 1;
 constexpr int kStderr = 2;
-
-QString shortSocketPath(const QString &runDir)
-{
-    const QString inRunDir = runDir + QStringLiteral("/ctl.sock");
-    if (inRunDir.toLocal8Bit().size() < 100)
-        return inRunDir;
-    // sun_path holds 108 bytes; long data folders get a socket in the temp folder instead.
-    return QDir::tempPath() + QStringLiteral("/magpie-%1.sock").arg(QRandomGenerator::global()->generate64(), 16, 16, QLatin1Char('0'));
-}
+constexpr qint64 kPlaceholderBytes = 1024 * 1024;
 
 QByteArray record(guest::JobKey key, const QByteArray &value)
 {
     const std::string s = guest::encode(static_cast<uint8_t>(key), value.toStdString());
     return QByteArray(s.data(), static_cast<qsizetype>(s.size()));
 }
+
+QString phaseName(VmRunner::Phase p)
+{
+    switch (p) {
+    case VmRunner::Phase::Idle: return QStringLiteral("idle");
+    case VmRunner::Phase::Starting: return QStringLiteral("starting");
+    case VmRunner::Phase::Saving: return QStringLiteral("saving");
+    case VmRunner::Phase::Running: return QStringLiteral("running");
+    case VmRunner::Phase::Stopping: return QStringLiteral("stopping");
+    case VmRunner::Phase::Ending: return QStringLiteral("ending");
+    case VmRunner::Phase::Done: return QStringLiteral("done");
+    }
+    return QString();
+}
 } // namespace
 
-
 VmRunner::VmRunner(VmConfig config, QObject *parent)
-    : QObject(parent), m_cfg(std::move(config))
+    : QObject(parent), m_cfg(std::move(config)), m_log(m_cfg.vmLogPath)
 {
-    m_assigned = !m_cfg.preboot;
-    m_bootTimer.setSingleShot(true);
-    m_runTimer.setSingleShot(true);
-    m_graceTimer.setSingleShot(true);
-    connect(&m_bootTimer, &QTimer::timeout, this, [this] {
-        fail(QStringLiteral("the guest agent did not answer within %1 s of starting the VM (accelerator %2)")
-                 .arg(m_cfg.bootTimeoutSec).arg(accelName(m_cfg.accel)));
+    for (QTimer *t : {&m_startTimer, &m_prepareTimer, &m_runTimer, &m_graceTimer})
+        t->setSingleShot(true);
+    connect(&m_startTimer, &QTimer::timeout, this, [this] {
+        if (m_restoring)
+            return fallBackToColdBoot(QStringLiteral("the restored VM did not accept its job within %1 s").arg(m_cfg.restoreTimeoutSec), false);
+        fail(QStringLiteral("the guest agent did not answer within %1 s of starting the VM (accelerator %2)%3")
+                 .arg(m_cfg.bootTimeoutSec).arg(accelName(m_cfg.accel))
+                 .arg(m_lastAgentStep.isEmpty() ? QString() : QStringLiteral("; last step: ") + m_lastAgentStep));
     });
-    connect(&m_runTimer, &QTimer::timeout, this, [this] { requestKill(true); });
-    connect(&m_graceTimer, &QTimer::timeout, this, &VmRunner::hardKill);
+    connect(&m_prepareTimer, &QTimer::timeout, this, [this] {
+        fail(QStringLiteral("the guest did not start the script within %1 s of receiving the job; it hung %2")
+                 .arg(m_prepareTimer.interval() / 1000)
+                 .arg(m_lastAgentStep.isEmpty() ? QStringLiteral("before reporting any step (mounting /workspace or setting up the network)")
+                                                : QStringLiteral("after: ") + m_lastAgentStep));
+    });
+    connect(&m_runTimer, &QTimer::timeout, this, [this] { requestStop(StopReason::Timeout); });
+    connect(&m_graceTimer, &QTimer::timeout, this, [this] {
+        log(QStringLiteral("[host] the VM did not end within the grace period (%1 s, phase %2): killing qemu\n")
+                .arg(m_cfg.killGraceSec).arg(phaseName(m_phase)).toUtf8());
+        if (m_phase == Phase::Stopping)
+            m_result.error = QStringLiteral("%1; the VM did not stop within %2 s of being asked and was killed")
+                                 .arg(m_stop == StopReason::Timeout ? QStringLiteral("timed out after %1 s").arg(m_cfg.timeoutSec)
+                                                                    : QStringLiteral("cancelled"))
+                                 .arg(m_cfg.killGraceSec);
+        m_phase = Phase::Ending;
+        endQemu(false);
+    });
 }
 
 VmRunner::~VmRunner()
 {
-    if (m_qemu) {
-        m_qemu->disconnect(this);
-        if (m_qemu->state() != QProcess::NotRunning) {
-            m_qemu->kill();
-            m_qemu->waitForFinished(5000);
-        }
-    }
-    cleanupRunDir();
+    stopProcess();
+    cleanup();
 }
 
 qint64 VmRunner::qemuPid() const
@@ -70,170 +91,155 @@ qint64 VmRunner::qemuPid() const
     return m_qemu ? m_qemu->processId() : 0;
 }
 
-QStringList VmRunner::qemuArguments(const QString &overlay, const QString &socketPath, const QString &pidFile) const
+QString VmRunner::socketPath(const QString &name) const
 {
-    QStringList a;
-    a << QStringLiteral("-name") << QStringLiteral("magpie-%1").arg(m_cfg.name)
-      << QStringLiteral("-nodefaults") << QStringLiteral("-no-user-config")
-      << QStringLiteral("-display") << QStringLiteral("none")
-      << QStringLiteral("-no-reboot")
-      << QStringLiteral("-M") << QStringLiteral("pc");
-    if (m_cfg.accel == Accelerator::Kvm)
-        a << QStringLiteral("-accel") << QStringLiteral("kvm") << QStringLiteral("-cpu") << QStringLiteral("host");
-    else
-        a << QStringLiteral("-accel") << QStringLiteral("tcg,thread=multi") << QStringLiteral("-cpu") << QStringLiteral("max");
-    a << QStringLiteral("-smp") << QString::number(m_cfg.vcpus)
-      << QStringLiteral("-m") << QString::number(m_cfg.memoryMb)
-      << QStringLiteral("-kernel") << m_cfg.image.kernel
-      << QStringLiteral("-initrd") << m_cfg.image.initrd
-      << QStringLiteral("-append")
-      << QStringLiteral("console=ttyS0 quiet loglevel=3 panic=-1 mitigations=off tsc=reliable no_timer_check "
-                        "i8042.noaux i8042.nomux i8042.nopnp i8042.nokbd cryptomgr.notests random.trust_cpu=on")
-      << QStringLiteral("-serial") << QStringLiteral("file:%1").arg(m_consolePath)
-      << QStringLiteral("-drive") << QStringLiteral("if=none,id=root,file=%1,format=qcow2,cache=unsafe").arg(overlay)
-      << QStringLiteral("-device") << QStringLiteral("virtio-blk-pci,drive=root,serial=%1").arg(QLatin1String(guest::kRootSerial));
-    if (!m_cfg.workspaceDisk.isEmpty() && !m_cfg.preboot) {
-        a << QStringLiteral("-drive")
-          << QStringLiteral("if=none,id=ws,file=%1,format=qcow2,cache=writeback,discard=unmap,detect-zeroes=unmap").arg(m_cfg.workspaceDisk)
-          << QStringLiteral("-device") << QStringLiteral("virtio-blk-pci,drive=ws,serial=%1").arg(QLatin1String(guest::kWorkspaceSerial));
-    }
-    a << QStringLiteral("-device") << QStringLiteral("virtio-serial-pci")
-      << QStringLiteral("-chardev") << QStringLiteral("socket,id=ctl,path=%1").arg(socketPath)
-      << QStringLiteral("-device") << QStringLiteral("virtserialport,chardev=ctl,name=%1").arg(QLatin1String(guest::kPortName));
-    if (m_cfg.network || m_cfg.preboot)
-        a << QStringLiteral("-netdev") << QStringLiteral("user,id=n0")
-          << QStringLiteral("-device") << QStringLiteral("virtio-net-pci,netdev=n0,id=nic0");
-    if (m_cfg.preboot)
-        a << QStringLiteral("-qmp") << QStringLiteral("unix:%1/qmp.sock,server=on,wait=off").arg(m_cfg.runDir);
-    a << QStringLiteral("-pidfile") << pidFile;
-    return a;
+    return m_socketDir + QLatin1Char('/') + name;
 }
 
 void VmRunner::start()
 {
-    if (m_running || m_done)
+    if (m_phase != Phase::Idle)
         return;
-    m_running = true;
     m_clock.start();
-
+    m_restoring = m_cfg.restoreFrom != nullptr && m_cfg.saveTo.isEmpty();
     if (!m_cfg.image.isValid())
         return fail(m_cfg.image.error.isEmpty() ? QStringLiteral("no guest image") : m_cfg.image.error);
     if (!QDir().mkpath(m_cfg.runDir))
         return fail(QStringLiteral("cannot create the run folder %1").arg(m_cfg.runDir));
-    m_consolePath = m_cfg.runDir + QStringLiteral("/console.log");
-    m_overlay = m_cfg.runDir + QStringLiteral("/root-overlay.qcow2");
-    QFile::remove(m_overlay);
-    const ToolResult img = runTool(qemuImgBinary(),
-                                   {QStringLiteral("create"), QStringLiteral("-q"), QStringLiteral("-f"), QStringLiteral("qcow2"),
-                                    QStringLiteral("-F"), QStringLiteral("qcow2"), QStringLiteral("-b"), m_cfg.image.rootfs, m_overlay},
-                                   30000);
-    if (img.exitCode != 0)
-        return fail(QStringLiteral("cannot create the root overlay: %1").arg(img.describe(QStringLiteral("qemu-img"))));
+    // sun_path holds 108 bytes: a long run folder gets its sockets in a short temp folder.
+    if ((m_cfg.runDir + QStringLiteral("/console.sock")).toLocal8Bit().size() < 100) {
+        m_socketDir = m_cfg.runDir;
+    } else {
+        QString base = QDir::tempPath();
+        if ((base + QStringLiteral("/magpie-0123456789abcdef/console.sock")).toLocal8Bit().size() >= 100)
+            base = QStringLiteral("/tmp");
+        m_socketDir = base + QStringLiteral("/magpie-%1").arg(QRandomGenerator::global()->generate64(), 16, 16, QLatin1Char('0'));
+        if (!QDir().mkpath(m_socketDir))
+            return fail(QStringLiteral("cannot create the socket folder %1").arg(m_socketDir));
+        QFile::setPermissions(m_socketDir, QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner);
+    }
+    launch();
+}
 
-    m_socketPath = shortSocketPath(m_cfg.runDir);
-    QLocalServer::removeServer(m_socketPath);
+void VmRunner::launch()
+{
+    m_phase = Phase::Starting;
+    m_launchMs = m_clock.elapsed();
+    m_inbuf.clear();
+    m_qemuStderr.clear();
+    m_gotExit = m_gotFail = false;
+    m_failText.clear();
+
+    const bool saving = !m_cfg.saveTo.isEmpty();
+    QemuCommand cmd;
+    cmd.name = m_cfg.name;
+    cmd.image = m_cfg.image;
+    cmd.accel = m_cfg.accel;
+    cmd.vcpus = m_cfg.vcpus;
+    cmd.memoryMb = m_cfg.memoryMb;
+    cmd.network = m_cfg.network;
+    cmd.consoleSocket = socketPath(QStringLiteral("console.sock"));
+    cmd.controlSocket = socketPath(QStringLiteral("ctl.sock"));
+    cmd.qmpSocket = socketPath(QStringLiteral("qmp.sock"));
+    cmd.pidFile = m_cfg.runDir + QStringLiteral("/qemu.pid");
+
+    // The root disk: the VM's own copy-on-write layer (QEMU's snapshot=on keeps it in TMPDIR,
+    // the run folder, and deletes it itself) over the guest image or the snapshot's root. A VM
+    // being saved writes into the snapshot's root itself.
+    if (saving) {
+        cmd.rootOverlay = m_cfg.saveTo + QStringLiteral("/root.qcow2");
+        QFile::remove(cmd.rootOverlay);
+        const ToolResult img = runTool(qemuImgBinary(),
+                                       {QStringLiteral("create"), QStringLiteral("-q"), QStringLiteral("-f"), QStringLiteral("qcow2"),
+                                        QStringLiteral("-F"), QStringLiteral("qcow2"), QStringLiteral("-b"), m_cfg.image.rootfs, cmd.rootOverlay},
+                                       30000);
+        if (img.exitCode != 0)
+            return fail(QStringLiteral("cannot create the snapshot's root disk: %1").arg(img.describe(QStringLiteral("qemu-img"))));
+    } else {
+        cmd.rootOverlay = m_restoring ? m_cfg.restoreFrom->rootPath() : m_cfg.image.rootfs;
+    }
+    if (!m_cfg.workspaceDisk.isEmpty()) {
+        cmd.workspaceFile = m_cfg.workspaceDisk;
+        cmd.workspaceIsQcow2 = true;
+    } else {
+        m_placeholder = m_cfg.runDir + QStringLiteral("/placeholder.raw");
+        QFile ph(m_placeholder);
+        if (!ph.open(QIODevice::WriteOnly | QIODevice::Truncate) || !ph.resize(kPlaceholderBytes))
+            return fail(QStringLiteral("cannot create %1: %2").arg(m_placeholder, ph.errorString()));
+        cmd.workspaceFile = m_placeholder;
+    }
+    if (m_restoring)
+        cmd.incomingState = m_cfg.restoreFrom->statePath();
+
+    m_console = new ConsoleCapture(this);
+    QString err;
+    if (!m_console->listen(cmd.consoleSocket, &err))
+        return fail(err);
+    QLocalServer::removeServer(cmd.controlSocket);
     m_server = new QLocalServer(this);
     m_server->setSocketOptions(QLocalServer::UserAccessOption);
-    if (!m_server->listen(m_socketPath))
-        return fail(QStringLiteral("cannot listen on %1: %2").arg(m_socketPath, m_server->errorString()));
+    if (!m_server->listen(cmd.controlSocket))
+        return fail(QStringLiteral("cannot listen on %1: %2").arg(cmd.controlSocket, m_server->errorString()));
     connect(m_server, &QLocalServer::newConnection, this, &VmRunner::onNewConnection);
+    QFile::remove(cmd.qmpSocket);
 
+    QStringList args = cmd.arguments();
+    if (!saving) {
+        // snapshot=on: QEMU's own throwaway overlay over the (read-only) root
+        for (QString &a : args)
+            if (a.startsWith(QLatin1String("if=none,id=root,")))
+                a += QStringLiteral(",snapshot=on");
+    }
     m_qemu = new QProcess(this);
     m_qemu->setProcessChannelMode(QProcess::SeparateChannels);
     m_qemu->setStandardInputFile(QProcess::nullDevice());
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert(QStringLiteral("TMPDIR"), m_cfg.runDir);
+    m_qemu->setProcessEnvironment(env);
     // If this process dies (even by SIGKILL), the kernel kills qemu too.
     m_qemu->setChildProcessModifier([] { ::prctl(PR_SET_PDEATHSIG, SIGKILL); });
-    connect(m_qemu, &QProcess::readyReadStandardError, this, [this] {
-        m_qemuStderr += m_qemu->readAllStandardError();
+    connect(m_qemu, &QProcess::readyReadStandardError, this, [this, q = m_qemu] {
+        m_qemuStderr += q->readAllStandardError();
         if (m_qemuStderr.size() > 16384)
             m_qemuStderr = m_qemuStderr.right(16384);
     });
-    connect(m_qemu, &QProcess::readyReadStandardOutput, this, [this] { appendVmLog(m_qemu->readAllStandardOutput()); });
+    connect(m_qemu, &QProcess::readyReadStandardOutput, this, [this, q = m_qemu] { log(q->readAllStandardOutput().left(16384)); });
     connect(m_qemu, &QProcess::finished, this, &VmRunner::onQemuFinished);
-    connect(m_qemu, &QProcess::errorOccurred, this, [this](QProcess::ProcessError e) {
+    connect(m_qemu, &QProcess::errorOccurred, this, [this, q = m_qemu](QProcess::ProcessError e) {
         if (e == QProcess::FailedToStart)
-            fail(QStringLiteral("cannot start %1: %2").arg(qemuSystemBinary(), m_qemu->errorString()));
+            fail(QStringLiteral("cannot start %1: %2").arg(qemuSystemBinary(), q->errorString()));
     });
-    const QString pidFile = m_cfg.runDir + QStringLiteral("/qemu.pid");
-    const QStringList args = qemuArguments(m_overlay, m_socketPath, pidFile);
-    appendVmLog(QStringLiteral("[host] %1 %2\n").arg(qemuSystemBinary(), args.join(QLatin1Char(' '))).toUtf8());
-    m_bootTimer.start(m_cfg.bootTimeoutSec * 1000);
-    m_qemu->start(qemuSystemBinary(), args);
-    if (m_cfg.preboot) {
-        m_qmp = new QmpClient(m_cfg.runDir + QStringLiteral("/qmp.sock"), this);
-        connect(m_qmp, &QmpClient::failed, this, [this](const QString &e) { fail(e); });
-        m_qmp->connectToQemu(m_cfg.bootTimeoutSec * 1000);
-    }
-}
-
-void VmRunner::assign(const VmConfig &job)
-{
-    if (m_assigned || m_done)
-        return;
-    m_assigned = true;
-    m_cfg.script = job.script;
-    m_cfg.env = job.env;
-    m_cfg.workspaceDisk = job.workspaceDisk;
-    m_cfg.network = job.network;
-    m_cfg.timeoutSec = job.timeoutSec;
-    m_cfg.vmLogPath = job.vmLogPath;
-    appendVmLog(m_earlyLog);
-    m_earlyLog.clear();
-    appendVmLog(QStringLiteral("[host] job %1 given to VM %2 booted ahead of time (%3 ms after its start, agent %4)\n")
-                    .arg(job.name, m_cfg.name).arg(m_clock.elapsed())
-                    .arg(m_gotHello ? QStringLiteral("ready") : QStringLiteral("still booting")).toUtf8());
-    if (m_gotHello)
-        dispatch();
-}
-
-void VmRunner::dispatch()
-{
-    if (m_dispatched || m_done)
-        return;
-    m_dispatched = true;
-    if (!m_cfg.preboot || !m_qmp) {
-        sendJob();
-        return;
-    }
-    // Warm VM: shape it for the job through QMP, then send the job.
-    auto steps = std::make_shared<QList<std::pair<QString, QJsonObject>>>();
-    if (!m_cfg.network)
-        steps->append({QStringLiteral("netdev_del"), QJsonObject{{QStringLiteral("id"), QStringLiteral("n0")}}});
-    if (!m_cfg.workspaceDisk.isEmpty()) {
-        steps->append({QStringLiteral("blockdev-add"),
-                       QJsonObject{{QStringLiteral("driver"), QStringLiteral("qcow2")},
-                                   {QStringLiteral("node-name"), QStringLiteral("ws")},
-                                   {QStringLiteral("discard"), QStringLiteral("unmap")},
-                                   {QStringLiteral("detect-zeroes"), QStringLiteral("unmap")},
-                                   {QStringLiteral("file"), QJsonObject{{QStringLiteral("driver"), QStringLiteral("file")},
-                                                                        {QStringLiteral("filename"), m_cfg.workspaceDisk}}}}});
-        steps->append({QStringLiteral("device_add"),
-                       QJsonObject{{QStringLiteral("driver"), QStringLiteral("virtio-blk-pci")},
-                                   {QStringLiteral("drive"), QStringLiteral("ws")},
-                                   {QStringLiteral("id"), QStringLiteral("wsdev")},
-                                   {QStringLiteral("serial"), QLatin1String(guest::kWorkspaceSerial)}}});
-    }
-    auto run = std::make_shared<std::function<void()>>();
-    *run = [this, steps, run] {
-        if (m_done)
-            return;
-        if (steps->isEmpty()) {
-            if (m_cancelled || m_timedOut)
-                return hardKill();
-            sendJob();
-            return;
-        }
-        const auto step = steps->takeFirst();
-        m_qmp->execute(step.first, step.second, [this, step, run](const QString &err, const QJsonObject &) {
-            if (!err.isEmpty())
-                return fail(QStringLiteral("could not prepare the VM for the job (%1): %2").arg(step.first, err));
-            (*run)();
-        });
-    };
-    if (m_qmp->isReady())
-        (*run)();
+    log(QStringLiteral("[host] %1 %2\n").arg(qemuSystemBinary(), args.join(QLatin1Char(' '))).toUtf8());
+    if (m_restoring)
+        m_startTimer.start(m_cfg.restoreTimeoutSec * 1000);
     else
-        connect(m_qmp, &QmpClient::ready, this, [run] { (*run)(); }, Qt::SingleShotConnection);
+        m_startTimer.start(m_cfg.bootTimeoutSec * 1000);
+    m_qemu->start(qemuSystemBinary(), args);
+
+    m_qmp = new QmpClient(cmd.qmpSocket, this);
+    connect(m_qmp, &QmpClient::event, this, &VmRunner::onQmpEvent);
+    connect(m_qmp, &QmpClient::failed, this, [this](const QString &e) {
+        if (!m_cfg.saveTo.isEmpty())
+            return fail(e);
+        log(QStringLiteral("[host] monitor: %1\n").arg(e).toUtf8());
+    });
+    m_qmp->connectToQemu(30000);
+}
+
+void VmRunner::fallBackToColdBoot(const QString &why, bool stateBad)
+{
+    if (!restorePending())
+        return;
+    log(QStringLiteral("[host] restore failed after %1 ms (%2); booting the VM instead\n")
+            .arg(m_clock.elapsed() - m_launchMs).arg(why).toUtf8());
+    m_result.timings.insert(QStringLiteral("restore_failed"), double(m_clock.elapsed() - m_launchMs));
+    emit restoreFailed(why, stateBad);
+    m_restoring = false;
+    stopProcess();
+    cleanup();
+    QDir().mkpath(m_cfg.runDir);
+    QDir().mkpath(m_socketDir);
+    launch();
 }
 
 void VmRunner::onNewConnection()
@@ -246,11 +252,17 @@ void VmRunner::onNewConnection()
         }
         m_sock = s;
         connect(m_sock, &QLocalSocket::readyRead, this, &VmRunner::onReadyRead);
+        // A restored VM's agent is waiting for its job already: hand it over now (the bytes wait
+        // in QEMU until the guest runs).
+        if (m_restoring)
+            sendJob();
     }
 }
 
 void VmRunner::onReadyRead()
 {
+    if (!m_sock)
+        return;
     if (m_sock->isOpen())
         m_inbuf += m_sock->readAll();
     qsizetype pos = 0;
@@ -267,7 +279,7 @@ void VmRunner::onReadyRead()
             break;
         pos += used;
         handleFrame(type, QByteArray(payload.data(), static_cast<qsizetype>(payload.size())));
-        if (m_done)
+        if (m_phase == Phase::Done)
             return;
     }
     m_inbuf.remove(0, pos);
@@ -277,32 +289,46 @@ void VmRunner::handleFrame(uint8_t type, const QByteArray &payload)
 {
     switch (static_cast<guest::Msg>(type)) {
     case guest::Msg::Hello:
-        if (m_gotHello)
+        if (m_phase != Phase::Starting || m_restoring)
             return;
-        m_gotHello = true;
-        m_bootTimer.stop();
-        m_result.bootMs = m_clock.elapsed();
-        appendVmLog(QStringLiteral("[host] agent answered after %1 ms: %2\n").arg(m_result.bootMs).arg(QString::fromUtf8(payload)).toUtf8());
+        m_startTimer.stop();
+        m_result.bootMs = m_clock.elapsed() - m_launchMs;
+        m_result.start = QStringLiteral("cold");
+        m_result.timings.insert(QStringLiteral("vm_start"), double(m_result.bootMs));
+        log(QStringLiteral("[host] agent answered after %1 ms: %2\n").arg(m_result.bootMs).arg(QString::fromUtf8(payload)).toUtf8());
         emit booted();
         if (m_cfg.probeOnly) {
             m_result.outcome = VmResult::Exited;
             m_result.exitCode = 0;
             m_gotExit = true;
-            hardKill();
+            return endQemu(false);
+        }
+        if (m_stop != StopReason::None)
+            return endQemu(false);
+        if (!m_cfg.saveTo.isEmpty()) {
+            m_phase = Phase::Saving;
+            m_graceTimer.start(120000); // preparing and saving must not hang either
+            sendFrame(static_cast<uint8_t>(guest::Msg::Prepare), QByteArray());
             return;
         }
-        if (m_cancelled) {
-            hardKill();
-            return;
+        sendJob();
+        return;
+    case guest::Msg::Accepted:
+        if (restorePending()) {
+            m_startTimer.stop();
+            m_result.bootMs = m_clock.elapsed() - m_launchMs;
+            m_result.start = QStringLiteral("restore");
+            m_result.timings.insert(QStringLiteral("vm_start"), double(m_result.bootMs));
+            log(QStringLiteral("[host] restored VM accepted its job after %1 ms\n").arg(m_result.bootMs).toUtf8());
+            emit booted();
         }
-        if (m_assigned)
-            dispatch();
+        return;
+    case guest::Msg::Ready:
+        if (m_phase == Phase::Saving)
+            saveSnapshot();
         return;
     case guest::Msg::Started:
-        if (m_cfg.timeoutSec > 0 && !m_timedOut && !m_cancelled)
-            m_runTimer.start(m_cfg.timeoutSec * 1000);
-        emit scriptStarted();
-        return;
+        return onStarted(payload);
     case guest::Msg::Stdout:
         emit output(kStdout, payload);
         return;
@@ -310,51 +336,76 @@ void VmRunner::handleFrame(uint8_t type, const QByteArray &payload)
         emit output(kStderr, payload);
         return;
     case guest::Msg::Log:
-        appendVmLog("[agent] " + payload + "\n");
+        m_lastAgentStep = QString::fromUtf8(payload.left(300));
+        log("[agent] " + payload.left(4096) + "\n");
         return;
     case guest::Msg::Fail:
         m_gotFail = true;
-        m_failText = QString::fromUtf8(payload);
-        appendVmLog("[agent] FAIL " + payload + "\n");
+        m_failText = QString::fromUtf8(payload.left(4096));
+        log("[agent] FAIL " + payload.left(4096) + "\n");
         m_runTimer.stop();
+        m_prepareTimer.stop();
+        m_phase = Phase::Ending;
         if (m_sock)
             m_sock->abort();
         m_graceTimer.start(m_cfg.killGraceSec * 1000);
         return;
-    case guest::Msg::Exit: {
-        m_gotExit = true;
-        m_runTimer.stop();
-        const std::string p = payload.toStdString();
-        size_t pos = 0;
-        while (pos < p.size()) {
-            uint8_t key = 0;
-            std::string value;
-            const long used = guest::decode(p.data() + pos, p.size() - pos, key, value);
-            if (used <= 0)
-                break;
-            pos += static_cast<size_t>(used);
-            const QByteArray v = QByteArray::fromStdString(value);
-            switch (static_cast<guest::ExitKey>(key)) {
-            case guest::ExitKey::Code: m_result.exitCode = v.toInt(); break;
-            case guest::ExitKey::Signal: m_result.signal = v.toInt(); break;
-            case guest::ExitKey::UsedBytes: m_result.usedBytes = v.toLongLong(); break;
-            case guest::ExitKey::TotalBytes: m_result.totalBytes = v.toLongLong(); break;
-            case guest::ExitKey::Killed: break; // the host knows whether it asked for the kill
-            }
-        }
-        appendVmLog(QStringLiteral("[host] script ended with exit code %1 after %2 ms\n").arg(m_result.exitCode).arg(m_clock.elapsed()).toUtf8());
-        // The workspace is unmounted; the guest powers off by itself. Closing our end tells the
-        // agent that everything arrived, so it powers off at once. Give it the grace period.
-        if (m_sock)
-            m_sock->abort();
-        m_graceTimer.start(m_cfg.killGraceSec * 1000);
-        return;
-    }
+    case guest::Msg::Exit:
+        return onExit(payload);
     case guest::Msg::Job:
     case guest::Msg::Kill:
+    case guest::Msg::Prepare:
         break;
     }
-    appendVmLog(QStringLiteral("[host] ignored unknown frame type %1\n").arg(type).toUtf8());
+    log(QStringLiteral("[host] ignored unknown frame type %1\n").arg(type).toUtf8());
+}
+
+void VmRunner::onStarted(const QByteArray &payload)
+{
+    m_prepareTimer.stop();
+    m_scriptStartMs = m_clock.elapsed();
+    for (const QByteArray &kv : payload.split(' ')) {
+        const int eq = kv.indexOf('=');
+        if (eq > 0)
+            m_result.timings.insert(QString::fromLatin1(kv.left(eq)), kv.mid(eq + 1).toDouble());
+    }
+    if (m_cfg.timeoutSec > 0 && m_stop == StopReason::None)
+        m_runTimer.start(m_cfg.timeoutSec * 1000);
+    emit scriptStarted();
+}
+
+void VmRunner::onExit(const QByteArray &payload)
+{
+    m_gotExit = true;
+    m_exitMs = m_clock.elapsed();
+    m_runTimer.stop();
+    m_prepareTimer.stop();
+    const std::string p = payload.toStdString();
+    size_t pos = 0;
+    while (pos < p.size()) {
+        uint8_t key = 0;
+        std::string value;
+        const long used = guest::decode(p.data() + pos, p.size() - pos, key, value);
+        if (used <= 0)
+            break;
+        pos += static_cast<size_t>(used);
+        const QByteArray v = QByteArray::fromStdString(value);
+        switch (static_cast<guest::ExitKey>(key)) {
+        case guest::ExitKey::Code: m_result.exitCode = v.toInt(); break;
+        case guest::ExitKey::Signal: m_result.signal = v.toInt(); break;
+        case guest::ExitKey::UsedBytes: m_result.usedBytes = v.toLongLong(); break;
+        case guest::ExitKey::TotalBytes: m_result.totalBytes = v.toLongLong(); break;
+        case guest::ExitKey::Killed: break; // the host knows whether it asked for the kill
+        }
+    }
+    if (m_scriptStartMs > 0)
+        m_result.timings.insert(QStringLiteral("script"), double(m_exitMs - m_scriptStartMs));
+    log(QStringLiteral("[host] script ended with exit code %1 after %2 ms\n").arg(m_result.exitCode).arg(m_exitMs).toUtf8());
+    // The workspace is synced and unmounted: end the VM now (QEMU flushes its disks on SIGTERM).
+    m_phase = Phase::Ending;
+    if (m_sock)
+        m_sock->abort();
+    endQemu(true);
 }
 
 void VmRunner::sendFrame(uint8_t type, const QByteArray &payload)
@@ -374,67 +425,137 @@ void VmRunner::sendJob()
         p += record(guest::JobKey::Env, (kv.first + QLatin1Char('=') + kv.second).toUtf8());
     p += record(guest::JobKey::Workspace, m_cfg.workspaceDisk.isEmpty() ? "0" : "1");
     p += record(guest::JobKey::Network, m_cfg.network ? "1" : "0");
+    const qint64 ms = QDateTime::currentMSecsSinceEpoch();
+    p += record(guest::JobKey::Clock, QByteArray::number(ms / 1000) + '.' + QByteArray::number((ms % 1000) * 1000000));
+    QByteArray seed(64, Qt::Uninitialized);
+    QRandomGenerator::system()->fillRange(reinterpret_cast<quint32 *>(seed.data()), seed.size() / 4);
+    p += record(guest::JobKey::Seed, seed);
+    p += record(guest::JobKey::Hostname, (m_cfg.hostname.isEmpty() ? QStringLiteral("magpie") : m_cfg.hostname).toUtf8());
+    m_phase = Phase::Running;
+    m_jobSentMs = m_clock.elapsed();
     sendFrame(static_cast<uint8_t>(guest::Msg::Job), p);
+    m_prepareTimer.start((m_cfg.prepareTimeoutSec + qMax(0, m_cfg.workspaceSizeGb)) * 1000 +
+                         (m_restoring ? m_cfg.restoreTimeoutSec * 1000 : 0));
 }
 
-void VmRunner::requestKill(bool timedOut)
+void VmRunner::saveSnapshot()
 {
-    if (m_done || m_gotExit || m_gotFail)
-        return;
-    if (timedOut)
-        m_timedOut = true;
-    else
-        m_cancelled = true;
-    appendVmLog(QStringLiteral("[host] %1 after %2 ms: stopping the script\n")
-                    .arg(timedOut ? QStringLiteral("timeout") : QStringLiteral("cancel")).arg(m_clock.elapsed()).toUtf8());
-    if (!m_gotHello || !m_sock) { // nothing to ask politely yet
-        hardKill();
+    // The agent is ready: stop the VM and write its state next to the root disk it used.
+    const QString tmp = m_cfg.saveTo + QStringLiteral("/state.tmp");
+    QFile::remove(tmp);
+    auto step = std::make_shared<std::function<void()>>();
+    auto poll = [this, tmp, step] {
+        m_qmp->execute(QStringLiteral("query-migrate"), {}, [this, tmp, step](const QString &err, const QJsonObject &r) {
+            if (m_phase != Phase::Saving)
+                return;
+            const QString status = r.value(QStringLiteral("status")).toString();
+            if (!err.isEmpty() || status == QLatin1String("failed") || status == QLatin1String("cancelled"))
+                return fail(QStringLiteral("saving the VM failed: %1").arg(err.isEmpty() ? r.value(QStringLiteral("error-desc")).toString() : err));
+            if (status != QLatin1String("completed")) {
+                QTimer::singleShot(30, this, [step] { (*step)(); });
+                return;
+            }
+            if (!QFile::rename(tmp, m_cfg.saveTo + QStringLiteral("/state")))
+                return fail(QStringLiteral("cannot move the saved state into place in %1").arg(m_cfg.saveTo));
+            m_result.outcome = VmResult::Exited;
+            m_result.exitCode = 0;
+            m_gotExit = true;
+            m_result.timings.insert(QStringLiteral("save"), double(m_clock.elapsed() - m_exitMs));
+            log(QStringLiteral("[host] VM saved in %1 ms\n").arg(m_clock.elapsed() - m_exitMs).toUtf8());
+            m_phase = Phase::Ending;
+            m_qmp->execute(QStringLiteral("quit"), {}, [](const QString &, const QJsonObject &) {});
+            m_graceTimer.start(m_cfg.killGraceSec * 1000);
+        });
+    };
+    *step = poll;
+    m_exitMs = m_clock.elapsed();
+    // Migrated while running (the guest is idle in poll(), so it converges at once): QEMU stops
+    // the VM itself at the end, and the saved run state says "running", so every restored copy
+    // resumes by itself as soon as its state is loaded.
+    m_qmp->execute(QStringLiteral("migrate"), {{QStringLiteral("uri"), QStringLiteral("exec:cat > %1").arg(QemuCommand::shellQuoted(tmp))}},
+                   [this, step](const QString &err, const QJsonObject &) {
+                       if (!err.isEmpty())
+                           return fail(QStringLiteral("cannot save the VM: %1").arg(err));
+                       (*step)();
+                   });
+}
+
+void VmRunner::onQmpEvent(const QString &name, const QJsonObject &data)
+{
+    if (name == QLatin1String("BLOCK_IO_ERROR")) {
+        const QString dev = data.value(QStringLiteral("device")).toString() + data.value(QStringLiteral("node-name")).toString();
+        log(QStringLiteral("[host] block I/O error on %1: %2 (%3)\n")
+                .arg(dev, data.value(QStringLiteral("operation")).toString(), data.value(QStringLiteral("reason")).toString()).toUtf8());
+        if (data.value(QStringLiteral("nospace")).toBool()) {
+            const QString dir = m_cfg.spaceDir.isEmpty() ? m_cfg.runDir : m_cfg.spaceDir;
+            const QStorageInfo si(dir);
+            fail(QStringLiteral("host disk full: %1 bytes free in %2").arg(si.bytesAvailable()).arg(dir));
+        }
         return;
     }
+    if (name == QLatin1String("STOP") && m_phase != Phase::Saving && m_phase != Phase::Ending && m_phase != Phase::Done &&
+        !restorePending())
+        fail(QStringLiteral("the VM was paused unexpectedly"));
+}
+
+void VmRunner::requestStop(StopReason reason)
+{
+    if (m_phase == Phase::Done || m_phase == Phase::Ending || m_gotExit || m_gotFail)
+        return;
+    if (m_stop == StopReason::None || reason == StopReason::Failure)
+        m_stop = reason;
+    log(QStringLiteral("[host] %1 after %2 ms (phase %3): stopping the script\n")
+            .arg(reason == StopReason::Timeout ? QStringLiteral("timeout") : QStringLiteral("cancel"))
+            .arg(m_clock.elapsed()).arg(phaseName(m_phase)).toUtf8());
+    if (m_phase != Phase::Running || !m_sock) { // nothing to ask politely yet
+        m_phase = Phase::Ending;
+        endQemu(false);
+        return;
+    }
+    m_phase = Phase::Stopping;
+    m_prepareTimer.stop();
     sendFrame(static_cast<uint8_t>(guest::Msg::Kill), QByteArray());
-    if (!m_graceTimer.isActive())
-        m_graceTimer.start(m_cfg.killGraceSec * 1000);
+    m_graceTimer.start(m_cfg.killGraceSec * 1000);
 }
 
 void VmRunner::cancel()
 {
-    if (!m_running || m_done)
+    if (!isRunning())
         return;
-    if (m_gotExit || m_gotFail) // already over; let it finish as it is
-        return;
-    requestKill(false);
+    requestStop(StopReason::Cancel);
 }
 
-void VmRunner::hardKill()
+void VmRunner::endQemu(bool graceful)
 {
     if (m_qemu && m_qemu->state() != QProcess::NotRunning) {
-        m_qemu->kill();
+        if (graceful) {
+            m_qemu->terminate(); // QEMU flushes and closes its disks on SIGTERM
+            m_graceTimer.start(m_cfg.killGraceSec * 1000);
+        } else {
+            m_qemu->kill();
+            m_result.diskClosedCleanly = false;
+        }
     } else {
         finish();
     }
 }
 
-void VmRunner::fail(const QString &error)
+void VmRunner::fail(const QString &error, bool infrastructure)
 {
-    if (m_done)
+    if (m_phase == Phase::Done)
         return;
     if (m_result.error.isEmpty())
         m_result.error = error;
-    m_result.outcome = VmResult::Failed;
-    m_gotExit = false;
+    m_result.infrastructure = infrastructure;
+    m_stop = StopReason::Failure;
     m_gotFail = true;
     m_failText = error;
-    if (m_qemu && m_qemu->state() != QProcess::NotRunning)
-        hardKill(); // finish() follows from onQemuFinished
-    else
-        finish();
+    m_phase = Phase::Ending;
+    endQemu(false); // finish() follows from onQemuFinished
 }
 
 void VmRunner::onQemuFinished(int exitCode, QProcess::ExitStatus status)
 {
-    m_bootTimer.stop();
-    m_runTimer.stop();
-    m_graceTimer.stop();
     // Frames the guest wrote just before it powered off may still wait in the socket: QProcess
     // can report qemu's exit before the socket's readyRead. Read them before deciding.
     for (int i = 0; m_sock && i < 40 && !m_gotExit && !m_gotFail; ++i) {
@@ -444,110 +565,123 @@ void VmRunner::onQemuFinished(int exitCode, QProcess::ExitStatus status)
     }
     if (m_sock)
         onReadyRead();
-    if (m_done)
+    if (m_phase == Phase::Done)
         return;
-    if (m_gotExit && !m_gotFail) {
-        // a normal end, or the probe
-    } else if (m_gotFail) {
-        if (m_result.error.isEmpty())
-            m_result.error = m_failText;
-    } else {
-        QString how = status == QProcess::CrashExit ? QStringLiteral("was killed") : QStringLiteral("exited with code %1").arg(exitCode);
-        QString detail = QString::fromUtf8(m_qemuStderr).trimmed();
-        if (detail.isEmpty())
-            detail = consoleTail();
-        if (m_timedOut)
-            m_result.error = QStringLiteral("timed out after %1 s; the VM did not stop within %2 s and was killed")
-                                 .arg(m_cfg.timeoutSec).arg(m_cfg.killGraceSec);
-        else if (m_cancelled)
-            m_result.error = QStringLiteral("cancelled; the VM was stopped");
-        else
-            m_result.error = QStringLiteral("the VM stopped unexpectedly before the job finished (qemu %1)%2")
-                                 .arg(how, detail.isEmpty() ? QString() : QStringLiteral(": ") + detail.right(600));
+    const QString detail = QString::fromUtf8(m_qemuStderr).trimmed();
+    if (restorePending() && m_stop == StopReason::None) {
+        // QEMU could not load the state (or died while loading): boot instead.
+        const bool bad = detail.contains(QLatin1String("load")) || detail.contains(QLatin1String("migration")) || exitCode != 0;
+        return fallBackToColdBoot(QStringLiteral("qemu %1: %2").arg(exitCode).arg(detail.right(300)), bad);
+    }
+    if (m_exitMs > 0 && m_gotExit)
+        m_result.timings.insert(QStringLiteral("teardown"), double(m_clock.elapsed() - m_exitMs));
+    if (!m_gotExit && !m_gotFail && m_stop == StopReason::None) {
+        const QString how = status == QProcess::CrashExit ? QStringLiteral("was killed") : QStringLiteral("exited with code %1").arg(exitCode);
+        const QString why = detail.isEmpty() ? consoleTail() : detail;
+        m_result.error = QStringLiteral("the VM stopped unexpectedly before the job finished (qemu %1)%2")
+                             .arg(how, why.isEmpty() ? QString() : QStringLiteral(": ") + why.right(600));
+        m_result.infrastructure = true;
+    } else if (!m_gotExit && m_stop == StopReason::Timeout) {
+        m_result.error = QStringLiteral("timed out after %1 s; the VM did not stop within %2 s and was killed").arg(m_cfg.timeoutSec).arg(m_cfg.killGraceSec);
+    } else if (!m_gotExit && m_stop == StopReason::Cancel) {
+        m_result.error = QStringLiteral("cancelled; the VM was stopped");
+    } else if (m_gotFail && m_result.error.isEmpty()) {
+        m_result.error = m_failText;
+        m_result.infrastructure = true;
     }
     finish();
 }
 
 void VmRunner::finish()
 {
-    if (m_done)
+    if (m_phase == Phase::Done)
         return;
-    m_done = true;
-    m_running = false;
-    m_bootTimer.stop();
-    m_runTimer.stop();
-    m_graceTimer.stop();
-    if (m_timedOut) // a KILL that reached the agent before the script started ends as FAIL: still a timeout
+    m_phase = Phase::Done;
+    for (QTimer *t : {&m_startTimer, &m_prepareTimer, &m_runTimer, &m_graceTimer})
+        t->stop();
+    if (m_stop == StopReason::Timeout)
         m_result.outcome = VmResult::TimedOut;
-    else if (m_cancelled)
+    else if (m_stop == StopReason::Cancel)
         m_result.outcome = VmResult::Cancelled;
-    else if (m_gotFail)
+    else if (m_gotFail || m_stop == StopReason::Failure)
         m_result.outcome = VmResult::Failed;
     else if (m_gotExit)
         m_result.outcome = VmResult::Exited;
     else
         m_result.outcome = VmResult::Failed;
-    if (m_result.outcome != VmResult::Failed && m_gotFail)
-        m_result.error.clear(); // the agent's "cancelled by the host" sentence; ours follows
-    if (m_result.outcome == VmResult::TimedOut && m_result.error.isEmpty())
+    if (m_result.outcome == VmResult::TimedOut || m_result.outcome == VmResult::Cancelled)
+        m_result.infrastructure = false;
+    if (m_result.outcome == VmResult::TimedOut && (m_result.error.isEmpty() || m_gotFail))
         m_result.error = QStringLiteral("timed out after %1 s").arg(m_cfg.timeoutSec);
-    if (m_result.outcome == VmResult::Cancelled && m_result.error.isEmpty())
+    if (m_result.outcome == VmResult::Cancelled && (m_result.error.isEmpty() || m_gotFail))
         m_result.error = QStringLiteral("cancelled");
     m_result.wallMs = m_clock.isValid() ? m_clock.elapsed() : 0;
-    appendVmLog(QStringLiteral("[host] finished: %1 exit=%2 after %3 ms %4\n")
-                    .arg(VmResult::outcomeName(m_result.outcome)).arg(m_result.exitCode).arg(m_result.wallMs).arg(m_result.error).toUtf8());
-    if (m_sock)
-        m_sock->abort();
-    if (m_server)
-        m_server->close();
-    cleanupRunDir();
+    log(QStringLiteral("[host] finished: %1 exit=%2 after %3 ms %4\n")
+            .arg(VmResult::outcomeName(m_result.outcome)).arg(m_result.exitCode).arg(m_result.wallMs).arg(m_result.error).toUtf8());
+    stopProcess();
+    cleanup();
     emit finished(m_result);
 }
 
-void VmRunner::appendVmLog(const QByteArray &line)
+void VmRunner::log(const QByteArray &line)
 {
-    if (!m_assigned) {
-        m_earlyLog += line;
-        return;
-    }
-    if (m_cfg.vmLogPath.isEmpty())
-        return;
-    QFile f(m_cfg.vmLogPath);
-    if (f.open(QIODevice::Append))
-        f.write(line);
+    m_log.append(line);
 }
 
 QString VmRunner::consoleTail() const
 {
-    QFile f(m_consolePath);
-    if (!f.open(QIODevice::ReadOnly))
-        return QString();
-    const qint64 size = f.size();
-    if (size > 2000)
-        f.seek(size - 2000);
-    return QString::fromUtf8(f.readAll()).trimmed();
+    return m_console ? QString::fromUtf8(m_console->tail().right(2000)).trimmed() : QString();
 }
 
-void VmRunner::cleanupRunDir()
+void VmRunner::stopProcess()
 {
-    if (m_cfg.runDir.isEmpty() || m_consolePath.isEmpty())
-        return;
-    if (!m_cfg.vmLogPath.isEmpty()) { // keep the guest console beside the job's logs
-        QFile c(m_consolePath);
-        if (c.open(QIODevice::ReadOnly)) {
-            const QByteArray data = c.readAll();
-            if (!data.isEmpty())
-                appendVmLog("[console]\n" + data);
+    if (m_qemu) {
+        m_qemu->disconnect(this);
+        if (m_qemu->state() != QProcess::NotRunning) {
+            m_qemu->kill();
+            m_qemu->waitForFinished(5000);
         }
+        m_qemu->deleteLater();
+        m_qemu = nullptr;
     }
-    QFile::remove(m_consolePath);
-    QFile::remove(m_overlay);
+}
+
+void VmRunner::cleanup()
+{
+    if (m_console) {
+        m_console->close();
+        const QByteArray tail = m_console->tail();
+        if (!tail.isEmpty())
+            m_log.appendTail(QStringLiteral("[console] %1 bytes in all\n").arg(m_console->totalBytes()).toUtf8(), tail);
+        m_console->deleteLater();
+        m_console = nullptr;
+    }
+    if (m_qmp) {
+        m_qmp->disconnect(this);
+        m_qmp->deleteLater();
+        m_qmp = nullptr;
+    }
+    if (m_sock) {
+        m_sock->disconnect(this);
+        m_sock->abort();
+        m_sock->deleteLater();
+        m_sock = nullptr;
+    }
+    if (m_server) {
+        m_server->close();
+        m_server->deleteLater();
+        m_server = nullptr;
+    }
+    if (m_socketDir.isEmpty())
+        return;
+    for (const char *s : {"console.sock", "ctl.sock", "qmp.sock"})
+        QFile::remove(socketPath(QLatin1String(s)));
+    if (!m_placeholder.isEmpty())
+        QFile::remove(m_placeholder);
     QFile::remove(m_cfg.runDir + QStringLiteral("/qemu.pid"));
-    QFile::remove(m_cfg.runDir + QStringLiteral("/qmp.sock"));
-    if (!m_socketPath.isEmpty())
-        QLocalServer::removeServer(m_socketPath);
+    if (m_socketDir != m_cfg.runDir)
+        QDir().rmdir(m_socketDir);
     QDir().rmdir(m_cfg.runDir);
-    m_consolePath.clear();
 }
 
 } // namespace magpie

@@ -1,126 +1,156 @@
-// VmRunner.h — boots one QEMU VM, hands it one job over the virtio-serial channel, streams
-// its output and always ends with exactly one finished() signal carrying a recorded outcome.
+// VmRunner.h — runs one QEMU VM for one job (or one workspace operation): boots it, or restores
+// it from a saved snapshot, hands it the job over the virtio-serial channel, streams its output,
+// and always ends with exactly one finished() carrying a recorded outcome. It can also make a
+// snapshot: boot, let the agent prepare, stop the VM and save it (template mode).
 //
-// The root disk is a throwaway qcow2 overlay of the read-only base image, made in the run
-// folder and deleted afterwards, so nothing outside /workspace survives. The workspace disk,
-// when given, is attached as a virtio-blk device with serial guest::kWorkspaceSerial.
+// The root disk is a throwaway copy-on-write layer over the read-only guest image (or over the
+// snapshot's root), so nothing outside /workspace survives. Every VM has the device set of
+// QemuCommand. The serial console is read through a socket and only its tail is kept; the
+// diagnostics in vm.log are capped (CappedLog). QEMU's monitor is watched for I/O errors, so a
+// full host disk ends the job at once instead of pausing the VM.
 #pragma once
 
 #include "Accelerator.h"
+#include "CappedLog.h"
 #include "GuestImage.h"
 #include "VmResult.h"
+#include "VmSnapshot.h"
 
 #include <QByteArray>
 #include <QElapsedTimer>
 #include <QList>
 #include <QObject>
 #include <QPair>
-#include <QPointer>
 #include <QProcess>
 #include <QString>
 #include <QTimer>
+#include <memory>
 
 class QLocalServer;
 class QLocalSocket;
-class QFile;
 
 namespace magpie {
 
+class ConsoleCapture;
+class QmpClient;
+
 struct VmConfig {
     QString name;              // shown in `ps` as -name magpie-<name>
-    QString runDir;            // scratch: overlay, sockets, pid file (deleted at the end)
-    QString vmLogPath;         // the serial console and agent LOG lines are appended here (kept)
+    QString runDir;            // scratch: sockets, placeholder, pid file (deleted at the end)
+    QString vmLogPath;         // QEMU's command line, agent LOG lines, the console tail (capped)
     GuestImage image;
     Accelerator accel = Accelerator::Tcg;
     int vcpus = 1;
     int memoryMb = 512;
     bool network = false;
     QString workspaceDisk;     // qcow2 path; empty = an empty ephemeral /workspace
+    int workspaceSizeGb = 0;   // for the preparation watchdog (fsck time grows with size)
     QString script;
     QList<QPair<QString, QString>> env;
+    QString hostname;          // empty: "magpie"
     int timeoutSec = 0;        // 0 = no limit; counted from the moment the script starts
-    int bootTimeoutSec = 90;   // the agent must say HELLO within this
-    int killGraceSec = 10;     // after KILL, the VM must be gone within this or qemu is killed
+    int bootTimeoutSec = 120;  // a booting VM's agent must say HELLO within this
+    int restoreTimeoutSec = 20; // a restored VM must accept its job within this, else it boots cold
+    int killGraceSec = 15;     // after KILL the agent kills, syncs and unmounts; then qemu is killed
+    int prepareTimeoutSec = 60; // job sent -> script started, plus 1 s per GiB of workspace (fsck)
     bool probeOnly = false;    // stop as soon as the agent answers (accelerator probe)
-    // Boot ahead of time ("warm" VM): the VM boots with a NIC and a QMP monitor but no job and
-    // no workspace disk; assign() later hands it a job, hot-plugs the workspace disk through QMP
-    // and removes the network backend when the job wants no network.
-    bool preboot = false;
+    std::shared_ptr<const VmSnapshot> restoreFrom; // restore this instead of booting
+    QString saveTo;            // template mode: boot, prepare and save the VM into this folder
+    QString spaceDir;          // whose free space a "host disk full" error reports (the data folder)
 };
-
 
 class VmRunner : public QObject
 {
     Q_OBJECT
 public:
+    // What the VM is doing, as far as the host knows.
+    enum class Phase {
+        Idle,      // start() not called yet
+        Starting,  // qemu launched; waiting for the agent (HELLO after a boot, ACCEPTED after a restore)
+        Saving,    // template mode: PREPARE sent, or the stopped VM is being written to the state file
+        Running,   // JOB sent: the agent prepares /workspace and runs the script
+        Stopping,  // KILL sent (cancel or timeout): the agent has killGraceSec to end the script cleanly
+        Ending,    // EXIT or FAIL received, or the VM is being killed: waiting for qemu to exit
+        Done,      // finished() was emitted
+    };
+    // Why the host is ending the VM early.
+    enum class StopReason {
+        None,      // it ends by itself
+        Cancel,    // cancel()
+        Timeout,   // the job's timeout passed
+        Failure,   // the host gave up on it (see the result's error)
+    };
+
     explicit VmRunner(VmConfig config, QObject *parent = nullptr);
     ~VmRunner() override; // a qemu still running is killed and reaped
 
     const VmConfig &config() const { return m_cfg; }
-    bool isRunning() const { return m_running; }
+    bool isRunning() const { return m_phase != Phase::Idle && m_phase != Phase::Done; }
+    Phase phase() const { return m_phase; }
     qint64 qemuPid() const;
-
-    // The qemu command line for this config (without the program); public for tests and logs.
-    QStringList qemuArguments(const QString &overlay, const QString &socketPath, const QString &pidFile) const;
-
-    // For a preboot VM: the job part of `job` (name, script, env, workspace disk, network,
-    // timeout, vm log) is taken over; the job starts as soon as the agent is up.
-    void assign(const VmConfig &job);
-    bool isAssigned() const { return m_assigned; }
-    bool hasBooted() const { return m_gotHello; }
 
 public slots:
     void start();
     void cancel();   // ends as Cancelled: KILL to the agent, then qemu after the grace period
 
 signals:
-    void booted();                        // the agent said HELLO
+    void booted();                        // the agent answered (HELLO, or ACCEPTED after a restore)
     void scriptStarted();                 // the agent started the script
     void output(int stream, const QByteArray &data); // 1 = stdout, 2 = stderr
+    // A restore did not work and the VM boots instead; `stateBad` when QEMU rejected the state.
+    void restoreFailed(const QString &why, bool stateBad);
     void finished(const magpie::VmResult &result);
 
 private:
-    void fail(const QString &error);
+    void launch();
+    // A restore is under way and the restored agent has not accepted its job yet.
+    bool restorePending() const { return m_restoring && m_result.start.isEmpty(); }
+    void fallBackToColdBoot(const QString &why, bool stateBad);
+    void fail(const QString &error, bool infrastructure = true);
     void onNewConnection();
     void onReadyRead();
     void handleFrame(uint8_t type, const QByteArray &payload);
+    void onStarted(const QByteArray &payload);
+    void onExit(const QByteArray &payload);
     void sendFrame(uint8_t type, const QByteArray &payload);
     void sendJob();
-    void dispatch();
-    void requestKill(bool timedOut);
+    void saveSnapshot();
+    void onQmpEvent(const QString &name, const QJsonObject &data);
+    void requestStop(StopReason reason);
+    void endQemu(bool graceful);
     void onQemuFinished(int exitCode, QProcess::ExitStatus status);
-    void hardKill();
     void finish();
-    void appendVmLog(const QByteArray &line);
+    void log(const QByteArray &line);
     QString consoleTail() const;
-    void cleanupRunDir();
+    void stopProcess();
+    void cleanup();
+    QString socketPath(const QString &name) const;
 
     VmConfig m_cfg;
+    Phase m_phase = Phase::Idle;
+    StopReason m_stop = StopReason::None;
+    bool m_restoring = false;           // this launch restores m_cfg.restoreFrom
     QProcess *m_qemu = nullptr;
     QLocalServer *m_server = nullptr;
     QLocalSocket *m_sock = nullptr;
+    ConsoleCapture *m_console = nullptr;
+    QmpClient *m_qmp = nullptr;
     QByteArray m_inbuf;
     QByteArray m_qemuStderr;
-    QTimer m_bootTimer;
-    QTimer m_runTimer;
-    QTimer m_graceTimer;
-    QElapsedTimer m_clock;
-    QString m_socketPath;
-    QString m_overlay;
-    QString m_consolePath;
-    VmResult m_result;
-    bool m_running = false;
-    bool m_done = false;
-    bool m_gotHello = false;
+    QTimer m_startTimer;                // Starting: HELLO / ACCEPTED
+    QTimer m_prepareTimer;              // Running until STARTED
+    QTimer m_runTimer;                  // the job's timeout
+    QTimer m_graceTimer;                // Stopping / Ending
+    QElapsedTimer m_clock;              // since start()
+    qint64 m_launchMs = 0, m_jobSentMs = 0, m_scriptStartMs = 0, m_exitMs = 0;
+    QString m_socketDir;                // holds the unix sockets (runDir, or a short temp folder)
+    QString m_placeholder;
+    QString m_lastAgentStep;            // the agent's last LOG line (names the phase that hung)
     bool m_gotExit = false;
     bool m_gotFail = false;
-    bool m_timedOut = false;
-    bool m_cancelled = false;
     QString m_failText;
-    bool m_assigned = true;
-    bool m_dispatched = false;
-    QByteArray m_earlyLog;     // log lines of a preboot VM before it has a job (and a log file)
-    class QmpClient *m_qmp = nullptr;
+    VmResult m_result;
+    CappedLog m_log;
 };
 
 } // namespace magpie

@@ -1,9 +1,11 @@
 // TestVmRunner — the VM launcher with real QEMU VMs (TCG here) and real workspace disks.
 #include "Database.h"
+#include "SnapshotStore.h"
 #include "VmTestSupport.h"
 #include "WorkspaceStore.h"
 
 #include <QElapsedTimer>
+#include <QJsonDocument>
 #include <QTcpServer>
 #include <QTcpSocket>
 #include <QTemporaryDir>
@@ -179,6 +181,96 @@ private slots:
         r = runVm(config(QStringLiteral("cat /workspace/synced"), QStringLiteral("crash-ws")));
         QVERIFY2(r.result.outcome == VmResult::Exited && r.result.exitCode == 0, qPrintable(r.result.error + vmLog(m_seq)));
         QCOMPARE(r.out, QByteArray("before-kill\n"));
+    }
+
+    // A snapshot made once; VMs restored from it get their own clock, RNG and hostname, see their
+    // workspace disk afresh, and a restored VM without network cannot reach the host.
+    void restoredVmsAreIndependentCopies()
+    {
+        QTemporaryDir snapDir;
+        SnapshotStore store(snapDir.path(), m_tmp.filePath(QStringLiteral("runs")));
+        const VmShape shape{m_image, Accelerator::Tcg, 1, 512};
+        QSignalSpy built(&store, &SnapshotStore::built);
+        store.build(shape);
+        QVERIFY(built.wait(240000));
+        const auto snap = store.find(shape);
+        QVERIFY(snap);
+        qInfo("snapshot made in %lld ms; state %lld bytes", snap->buildMs, snap->stateBytes);
+        ensureWorkspace(QStringLiteral("restore-ws"), 2);
+        QTcpServer http; // with the network off, the guest must not reach it even if it tries
+        QVERIFY(http.listen(QHostAddress::LocalHost, 0));
+        int connections = 0;
+        connect(&http, &QTcpServer::newConnection, &http, [&] { ++connections; delete http.nextPendingConnection(); });
+        const QString script = QStringLiteral(
+            "head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \\n'; echo; date +%s; hostname; cat /etc/machine-id\n"
+            "cat /workspace/n 2>/dev/null || echo none; echo again > /workspace/n; df -k /workspace | tail -1 | awk '{print $2}'\n"
+            "ip link set eth0 up; ip addr add 10.0.2.15/24 dev eth0; ip route add default via 10.0.2.2\n"
+            "curl -s --max-time 3 http://10.0.2.2:%1/ >/dev/null && echo reachable || echo unreachable").arg(http.serverPort());
+        QList<QStringList> outs;
+        for (int i = 0; i < 2; ++i) {
+            VmConfig c = config(script, QStringLiteral("restore-ws"));
+            c.restoreFrom = snap;
+            c.hostname = QStringLiteral("magpie-run%1").arg(i);
+            const qint64 before = QDateTime::currentSecsSinceEpoch();
+            const RunOutput r = runVm(c);
+            QVERIFY2(r.result.outcome == VmResult::Exited && r.result.exitCode == 0, qPrintable(r.result.error + vmLog(m_seq)));
+            if (r.result.start != QStringLiteral("restore")) {
+                QFile dbg(QStringLiteral("/tmp/restore-debug.log"));
+                dbg.open(QIODevice::WriteOnly);
+                dbg.write(vmLog(m_seq).toUtf8());
+                QFile::copy(snap->statePath(), QStringLiteral("/tmp/restore-debug.state"));
+                QFile::copy(snap->rootPath(), QStringLiteral("/tmp/restore-debug.root.qcow2"));
+            }
+            QCOMPARE(r.result.start, QStringLiteral("restore"));
+            const QStringList lines = QString::fromUtf8(r.out).trimmed().split(QLatin1Char('\n'));
+            QCOMPARE(lines.size(), 7);
+            const qint64 guestTime = lines.at(1).toLongLong();
+            QVERIFY2(qAbs(guestTime - before) <= 60, qPrintable(lines.at(1)));
+            QCOMPARE(lines.at(2), c.hostname);
+            QCOMPARE(lines.at(4), i == 0 ? QStringLiteral("none") : QStringLiteral("again"));
+            QVERIFY2(lines.at(5).toLongLong() > 1500000, qPrintable(lines.at(5))); // the 2 GiB disk, not the placeholder
+            QCOMPARE(lines.at(6), QStringLiteral("unreachable"));
+            qInfo("restored job: %lld ms in all, VM up after %lld ms; timings %s", r.result.wallMs, r.result.bootMs,
+                  QJsonDocument(r.result.timings).toJson(QJsonDocument::Compact).constData());
+            outs.append(lines);
+        }
+        QVERIFY2(outs.at(0).at(0) != outs.at(1).at(0), "two restored VMs must not share random state");
+        QCOMPARE(outs.at(0).at(0).size(), 32);
+        QVERIFY(outs.at(0).at(3) != outs.at(1).at(3)); // machine-id
+        QCOMPARE(connections, 0);
+    }
+
+    void corruptSnapshotFallsBackToColdBoot()
+    {
+        QTemporaryDir snapDir;
+        SnapshotStore store(snapDir.path(), m_tmp.filePath(QStringLiteral("runs")));
+        const VmShape shape{m_image, Accelerator::Tcg, 1, 256};
+        QSignalSpy built(&store, &SnapshotStore::built);
+        store.build(shape);
+        QVERIFY(built.wait(240000));
+        const auto snap = store.find(shape);
+        QVERIFY(snap);
+        QFile state(snap->statePath());
+        QVERIFY(state.open(QIODevice::ReadWrite));
+        state.seek(4096);
+        state.write(QByteArray(1 << 20, '\x5a')); // garbage in the middle of the stream
+        state.close();
+        VmConfig c = config(QStringLiteral("echo still-runs"));
+        c.memoryMb = 256;
+        c.restoreFrom = snap;
+        VmRunner runner(c);
+        QSignalSpy failed(&runner, &VmRunner::restoreFailed);
+        QSignalSpy finished(&runner, &VmRunner::finished);
+        QByteArray out;
+        connect(&runner, &VmRunner::output, this, [&](int, const QByteArray &d) { out += d; });
+        runner.start();
+        QVERIFY(finished.wait(240000));
+        const VmResult r = finished.first().first().value<VmResult>();
+        QVERIFY2(r.outcome == VmResult::Exited && r.exitCode == 0, qPrintable(r.error + vmLog(m_seq)));
+        QCOMPARE(out, QByteArray("still-runs\n"));
+        QCOMPARE(r.start, QStringLiteral("cold"));
+        QCOMPARE(failed.size(), 1);
+        QVERIFY2(vmLog(m_seq).contains(QStringLiteral("restore failed")), qPrintable(vmLog(m_seq)));
     }
 
     void guestDownloadsFromHostLoopback()

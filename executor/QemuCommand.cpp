@@ -1,0 +1,67 @@
+#include "QemuCommand.h"
+
+#include "GuestProtocol.h"
+
+namespace magpie {
+
+QString QemuCommand::optValue(const QString &v)
+{
+    QString out = v;
+    out.replace(QLatin1Char(','), QStringLiteral(",,"));
+    return out;
+}
+
+QString QemuCommand::shellQuoted(const QString &v)
+{
+    QString out = v;
+    out.replace(QLatin1Char('\''), QStringLiteral("'\\''"));
+    return QLatin1Char('\'') + out + QLatin1Char('\'');
+}
+
+QString QemuCommand::kernelArguments()
+{
+    return QStringLiteral("console=ttyS0 quiet loglevel=3 panic=-1 mitigations=off tsc=reliable no_timer_check "
+                          "i8042.noaux i8042.nomux i8042.nopnp i8042.nokbd cryptomgr.notests random.trust_cpu=on");
+}
+
+QStringList QemuCommand::arguments() const
+{
+    QStringList a;
+    a << QStringLiteral("-name") << QStringLiteral("magpie-%1").arg(name)
+      << QStringLiteral("-nodefaults") << QStringLiteral("-no-user-config")
+      << QStringLiteral("-display") << QStringLiteral("none")
+      << QStringLiteral("-no-reboot")
+      << QStringLiteral("-M") << QStringLiteral("pc");
+    if (accel == Accelerator::Kvm)
+        a << QStringLiteral("-accel") << QStringLiteral("kvm") << QStringLiteral("-cpu") << QStringLiteral("host");
+    else
+        a << QStringLiteral("-accel") << QStringLiteral("tcg,thread=multi") << QStringLiteral("-cpu") << QStringLiteral("max");
+    a << QStringLiteral("-smp") << QString::number(vcpus)
+      << QStringLiteral("-m") << QString::number(memoryMb)
+      << QStringLiteral("-kernel") << image.kernel
+      << QStringLiteral("-initrd") << image.initrd
+      << QStringLiteral("-append") << kernelArguments()
+      << QStringLiteral("-chardev") << QStringLiteral("socket,id=con,path=%1").arg(optValue(consoleSocket))
+      << QStringLiteral("-serial") << QStringLiteral("chardev:con")
+      // werror/rerror=report: an I/O error (e.g. the host's disk is full) reaches the guest as EIO
+      // and QEMU as a BLOCK_IO_ERROR event, instead of pausing the VM silently.
+      << QStringLiteral("-drive")
+      << QStringLiteral("if=none,id=root,file=%1,format=qcow2,cache=unsafe,werror=report,rerror=report").arg(optValue(rootOverlay))
+      << QStringLiteral("-device") << QStringLiteral("virtio-blk-pci,id=rootdev,drive=root,serial=%1").arg(QLatin1String(guest::kRootSerial))
+      << QStringLiteral("-drive")
+      << QStringLiteral("if=none,id=ws,file=%1,format=%2,cache=writeback,discard=unmap,detect-zeroes=unmap,werror=report,rerror=report")
+             .arg(optValue(workspaceFile), workspaceIsQcow2 ? QStringLiteral("qcow2") : QStringLiteral("raw"))
+      << QStringLiteral("-device") << QStringLiteral("virtio-blk-pci,id=wsdev,drive=ws,serial=%1").arg(QLatin1String(guest::kWorkspaceSerial))
+      << QStringLiteral("-device") << QStringLiteral("virtio-serial-pci,id=vser")
+      << QStringLiteral("-chardev") << QStringLiteral("socket,id=ctl,path=%1").arg(optValue(controlSocket))
+      << QStringLiteral("-device") << QStringLiteral("virtserialport,chardev=ctl,name=%1").arg(QLatin1String(guest::kPortName))
+      << QStringLiteral("-netdev") << (network ? QStringLiteral("user,id=n0") : QStringLiteral("hubport,id=n0,hubid=0"))
+      << QStringLiteral("-device") << QStringLiteral("virtio-net-pci,netdev=n0,id=nic0")
+      << QStringLiteral("-qmp") << QStringLiteral("unix:%1,server=on,wait=off").arg(optValue(qmpSocket))
+      << QStringLiteral("-pidfile") << pidFile;
+    if (!incomingState.isEmpty())
+        a << QStringLiteral("-incoming") << QStringLiteral("exec:cat %1").arg(shellQuoted(incomingState));
+    return a;
+}
+
+} // namespace magpie

@@ -1,0 +1,45 @@
+// QemuCommand.h — the QEMU command line of a job VM. Every VM has the same devices in the same
+// order (console, root disk, workspace disk, control port, NIC, monitor), whether it boots,
+// is saved as a snapshot or is restored from one: a restored VM's device set must be exactly
+// the saved one's. What differs per VM is only what the guest cannot see: file and socket
+// paths, the NIC's backend (user-mode NAT, or a hub port going nowhere when the job has no
+// network), the workspace disk's file and format, and -incoming for a restore.
+//
+// Values inside QEMU option strings have their commas doubled (QEMU's escape), so data
+// folders with commas in their path work.
+#pragma once
+
+#include "Accelerator.h"
+#include "GuestImage.h"
+
+#include <QString>
+#include <QStringList>
+
+namespace magpie {
+
+struct QemuCommand {
+    QString name;             // -name magpie-<name>
+    GuestImage image;
+    Accelerator accel = Accelerator::Tcg;
+    int vcpus = 1;
+    int memoryMb = 512;
+    QString rootOverlay;      // qcow2, the VM's own (thrown away afterwards)
+    QString workspaceFile;    // the workspace qcow2, or a small raw placeholder
+    bool workspaceIsQcow2 = false;
+    bool network = false;     // user-mode NAT (else the NIC is on a hub with nothing else)
+    QString consoleSocket;    // the serial console (the host listens)
+    QString controlSocket;    // the agent's virtio-serial port (the host listens)
+    QString qmpSocket;        // QEMU listens
+    QString pidFile;
+    QString incomingState;    // non-empty: restore from this saved state instead of booting
+
+    QStringList arguments() const;
+
+    static QString kernelArguments();
+    // QEMU's escape for a value inside an option string: ',' becomes ',,'.
+    static QString optValue(const QString &v);
+    // Single-quoted for /bin/sh (used in exec: migration URIs).
+    static QString shellQuoted(const QString &v);
+};
+
+} // namespace magpie
