@@ -53,6 +53,11 @@ const QList<QStringList> &migrations()
             QStringLiteral("CREATE INDEX jobs_by_workspace ON jobs(workspace_id, seq)"),
             QStringLiteral("CREATE INDEX jobs_by_status ON jobs(status, seq)"),
         },
+        {
+            // How each job's VM started (restore or cold) and how long each phase took (JSON).
+            QStringLiteral("ALTER TABLE jobs ADD COLUMN start_kind TEXT"),
+            QStringLiteral("ALTER TABLE jobs ADD COLUMN timings TEXT"),
+        },
     };
     return m;
 }

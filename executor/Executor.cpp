@@ -7,6 +7,7 @@
 #include "Tools.h"
 
 #include <QDir>
+#include <QElapsedTimer>
 #include <QFile>
 #include <QFileInfo>
 #include <QThread>
@@ -78,6 +79,7 @@ QJsonObject PoolStatus::toJson() const
     o.insert(QStringLiteral("backend"), backend);
     o.insert(QStringLiteral("accelerator"), accelerator.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(accelerator));
     o.insert(QStringLiteral("accelerator_reason"), acceleratorReason);
+    o.insert(QStringLiteral("database_fault"), databaseFault.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(databaseFault));
     return o;
 }
 
@@ -229,6 +231,8 @@ std::optional<JobRecord> Executor::job(const QString &requestId) const
 {
     if (const TaskPtr t = m_running.value(requestId); t && t->isJob())
         return t->job;
+    if (const auto it = m_unsaved.constFind(requestId); it != m_unsaved.constEnd())
+        return *it;
     if (!m_jobs)
         return std::nullopt;
     return m_jobs->get(requestId);
@@ -237,9 +241,12 @@ std::optional<JobRecord> Executor::job(const QString &requestId) const
 JobPage Executor::jobs(const JobFilter &filter) const
 {
     JobPage page = m_jobs->list(filter);
-    for (JobRecord &j : page.jobs)
+    for (JobRecord &j : page.jobs) {
         if (const TaskPtr t = m_running.value(j.requestId); t && t->isJob())
             j = t->job;
+        else if (const auto it = m_unsaved.constFind(j.requestId); it != m_unsaved.constEnd())
+            j = *it;
+    }
     return page;
 }
 
@@ -454,9 +461,22 @@ void Executor::finishJob(const TaskPtr &t, JobStatus status, std::optional<int> 
         j.workspaceUsedBytes = vm->usedBytes;
         j.workspaceTotalBytes = vm->totalBytes;
     }
+    if (vm) {
+        j.startKind = vm->start;
+        j.timings = vm->timings;
+    }
+    if (!j.startedAt.isEmpty())
+        j.timings.insert(QStringLiteral("queued"), double(parseIso(j.createdAt).msecsTo(parseIso(j.startedAt))));
+    QElapsedTimer recordClock;
+    recordClock.start();
     saveJob(j);
-    if (!t->workspaceId.isEmpty())
-        m_workspaces->recordUse(t->workspaceId, vm ? vm->usedBytes : -1, vm ? vm->totalBytes : -1, j.finishedAt);
+    j.timings.insert(QStringLiteral("record"), double(recordClock.elapsed()));
+    saveJob(j); // with its own duration (a fraction of a millisecond)
+    if (!t->workspaceId.isEmpty()) {
+        const QString err = m_workspaces->recordUse(t->workspaceId, vm ? vm->usedBytes : -1, vm ? vm->totalBytes : -1, j.finishedAt);
+        if (!err.isEmpty())
+            qWarning("magpie: could not note the use of workspace %s: %s", qPrintable(t->workspaceId), qPrintable(err));
+    }
     m_running.remove(t->id);
     m_scheduler.release(t->workspaceId);
     emit jobChanged(t->id);
@@ -468,9 +488,45 @@ void Executor::finishJob(const TaskPtr &t, JobStatus status, std::optional<int> 
 
 void Executor::saveJob(const JobRecord &job)
 {
-    const QString err = m_jobs->update(job);
+    QString err = m_jobs->update(job);
     if (!err.isEmpty())
-        qWarning("magpie: could not save job %s: %s", qPrintable(job.requestId), qPrintable(err));
+        err = m_jobs->update(job); // a transient failure (e.g. the database was busy)
+    if (err.isEmpty()) {
+        if (m_unsaved.remove(job.requestId) && m_unsaved.isEmpty() && !m_dbFault.isEmpty()) {
+            m_dbFault.clear();
+            emit poolChanged();
+        }
+        return;
+    }
+    qWarning("magpie: could not save job %s (kept in memory, retried): %s", qPrintable(job.requestId), qPrintable(err));
+    m_unsaved.insert(job.requestId, job);
+    const bool changed = m_dbFault != err;
+    m_dbFault = err;
+    if (!m_dbRetry) {
+        m_dbRetry = new QTimer(this);
+        m_dbRetry->setInterval(3000);
+        connect(m_dbRetry, &QTimer::timeout, this, &Executor::retryUnsaved);
+    }
+    m_dbRetry->start();
+    if (changed)
+        emit poolChanged();
+}
+
+void Executor::retryUnsaved()
+{
+    const auto pending = m_unsaved;
+    for (const JobRecord &j : pending) {
+        if (!m_jobs->update(j).isEmpty())
+            return; // still failing; the timer tries again
+        m_unsaved.remove(j.requestId);
+        emit jobChanged(j.requestId);
+    }
+    m_dbRetry->stop();
+    if (!m_dbFault.isEmpty()) {
+        qWarning("magpie: the job history is writable again; %lld pending records saved", qlonglong(pending.size()));
+        m_dbFault.clear();
+        emit poolChanged();
+    }
 }
 
 // ---------------------------------------------------------------- workspaces
@@ -556,6 +612,7 @@ PoolStatus Executor::pool() const
         p.running += t->isJob();
     p.queued = m_scheduler.queuedJobs();
     p.maxParallel = maxParallel();
+    p.databaseFault = m_dbFault;
     if (m_backend) {
         p.backend = m_backend->name();
         p.backendStatus = m_backend->status();

@@ -24,6 +24,7 @@
 #include <QHash>
 #include <QJsonObject>
 #include <QObject>
+#include <QTimer>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -60,6 +61,7 @@ struct PoolStatus {
     QString accelerator;       // "kvm", "tcg" or "" while undecided
     QString acceleratorReason;
     QJsonObject backendStatus; // what the backend reports (snapshots, cluster…)
+    QString databaseFault;     // the last failed write to the history, while one is pending
     QJsonObject toJson() const;
 };
 
@@ -135,7 +137,10 @@ private:
     void onTaskFinished(const QString &id, const VmResult &result);
     void finishOp(const TaskPtr &task, const VmResult &result);
     void finishJob(const TaskPtr &task, JobStatus status, std::optional<int> exitCode, const QString &error, const VmResult *vm);
+    // Writes a job's record; a failed write is logged and retried once, then kept in memory
+    // (authoritative for job()/jobs()) and retried every few seconds until it succeeds.
     void saveJob(const JobRecord &job);
+    void retryUnsaved();
     WorkspaceState stateOf(const WorkspaceInfo &w) const;
     void recover();
 
@@ -149,6 +154,9 @@ private:
     LocalBackend *m_local = nullptr;                 // the backend when it is the local one
     Scheduler m_scheduler;
     QHash<QString, TaskPtr> m_running;               // handed to the backend, not finished
+    QHash<QString, JobRecord> m_unsaved;             // records the database refused to take, newest state
+    QString m_dbFault;
+    QTimer *m_dbRetry = nullptr;
     qint64 m_order = 0;
     bool m_scheduleQueued = false;
     bool m_shuttingDown = false;

@@ -63,6 +63,8 @@ QJsonObject JobRecord::toJson(bool withScript) const
         {QStringLiteral("stdout_bytes"), double(stdoutBytes)},
         {QStringLiteral("stderr_bytes"), double(stderrBytes)},
         {QStringLiteral("accelerator"), orNull(accelerator)},
+        {QStringLiteral("start"), orNull(startKind)},
+        {QStringLiteral("timings"), timings},
         {QStringLiteral("source"), orNull(source)},
     };
     if (withScript)

@@ -37,6 +37,8 @@ struct JobRecord {
     std::optional<qint64> workspaceUsedBytes, workspaceTotalBytes;
     qint64 stdoutBytes = 0, stderrBytes = 0; // bytes the script wrote (also past the log cap)
     QString accelerator;
+    QString startKind;             // "restore" or "cold": how the job's VM came up
+    QJsonObject timings;           // phase -> ms: queued, vm_start, disk_attach, mount, script, teardown, record…
     QString runDir;
     QString source;
 

@@ -15,7 +15,7 @@ namespace {
 const char *kColumns =
     "seq, request_id, name, script, stateful, workspace_id, workspace_size_gb, env, vcpus, memory_mb, timeout, network,"
     " status, exit_code, error, notice, created_at, started_at, finished_at, duration_ms, workspace_used_bytes,"
-    " workspace_total_bytes, stdout_bytes, stderr_bytes, accelerator, run_dir, source";
+    " workspace_total_bytes, stdout_bytes, stderr_bytes, accelerator, run_dir, source, start_kind, timings";
 
 QVariant opt(const std::optional<qint64> &v) { return v ? QVariant(*v) : QVariant(); }
 QVariant optInt(const std::optional<int> &v) { return v ? QVariant(*v) : QVariant(); }
@@ -66,6 +66,8 @@ JobRecord fromRow(const QSqlQuery &q)
     j.accelerator = q.value(i++).toString();
     j.runDir = q.value(i++).toString();
     j.source = q.value(i++).toString();
+    j.startKind = q.value(i++).toString();
+    j.timings = QJsonDocument::fromJson(q.value(i++).toString().toUtf8()).object();
     return j;
 }
 } // namespace
@@ -105,10 +107,12 @@ QString JobStore::update(const JobRecord &j)
 {
     if (!m_db.exec(QStringLiteral("UPDATE jobs SET status=?, exit_code=?, error=?, notice=?, started_at=?, finished_at=?, duration_ms=?,"
                                   " workspace_used_bytes=?, workspace_total_bytes=?, stdout_bytes=?, stderr_bytes=?, accelerator=?,"
-                                  " run_dir=?, workspace_size_gb=? WHERE request_id=?"),
+                                  " run_dir=?, workspace_size_gb=?, start_kind=?, timings=? WHERE request_id=?"),
                    {statusName(j.status), optInt(j.exitCode), str(j.error), str(j.notice), str(j.startedAt), str(j.finishedAt),
                     opt(j.durationMs), opt(j.workspaceUsedBytes), opt(j.workspaceTotalBytes), j.stdoutBytes, j.stderrBytes,
-                    str(j.accelerator), str(j.runDir), j.workspaceSizeGb, j.requestId}))
+                    str(j.accelerator), str(j.runDir), j.workspaceSizeGb, str(j.startKind),
+                    j.timings.isEmpty() ? QVariant() : QVariant(QString::fromUtf8(QJsonDocument(j.timings).toJson(QJsonDocument::Compact))),
+                    j.requestId}))
         return m_db.error();
     return QString();
 }

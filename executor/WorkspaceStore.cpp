@@ -183,13 +183,13 @@ QList<WorkspaceInfo> WorkspaceStore::list() const
     return out;
 }
 
-void WorkspaceStore::recordUse(const QString &id, qint64 usedBytes, qint64 totalBytes, const QString &when)
+QString WorkspaceStore::recordUse(const QString &id, qint64 usedBytes, qint64 totalBytes, const QString &when)
 {
-    if (usedBytes >= 0)
-        m_db.exec(QStringLiteral("UPDATE workspaces SET last_used_at = ?, used_bytes = ?, total_bytes = ? WHERE id = ?"),
-                  {when, usedBytes, totalBytes, id});
-    else
-        m_db.exec(QStringLiteral("UPDATE workspaces SET last_used_at = ? WHERE id = ?"), {when, id});
+    const bool ok = usedBytes >= 0
+                        ? m_db.exec(QStringLiteral("UPDATE workspaces SET last_used_at = ?, used_bytes = ?, total_bytes = ? WHERE id = ?"),
+                                    {when, usedBytes, totalBytes, id})
+                        : m_db.exec(QStringLiteral("UPDATE workspaces SET last_used_at = ? WHERE id = ?"), {when, id});
+    return ok ? QString() : m_db.error();
 }
 
 QString WorkspaceStore::remove(const QString &id)

@@ -52,7 +52,8 @@ public:
     QString create(const QString &id, int sizeGb);
     // Inserts the record for a disk built with createDisk().
     QString addRecord(const QString &id, int sizeGb);
-    void recordUse(const QString &id, qint64 usedBytes, qint64 totalBytes, const QString &when);
+    // Notes a job's end on the workspace (last use, usage). Empty string on success.
+    [[nodiscard]] QString recordUse(const QString &id, qint64 usedBytes, qint64 totalBytes, const QString &when);
     // Removes the disk and the record (job history is kept). Empty string on success.
     QString remove(const QString &id);
 

@@ -1,6 +1,7 @@
 // TestVmRunner — the VM launcher with real QEMU VMs (TCG here) and real workspace disks.
 #include "Database.h"
 #include "SnapshotStore.h"
+#include "Tools.h"
 #include "VmTestSupport.h"
 #include "WorkspaceStore.h"
 
@@ -271,6 +272,54 @@ private slots:
         QCOMPARE(r.start, QStringLiteral("cold"));
         QCOMPARE(failed.size(), 1);
         QVERIFY2(vmLog(m_seq).contains(QStringLiteral("restore failed")), qPrintable(vmLog(m_seq)));
+    }
+
+    // A guest that stops making progress after it got its job (here: qemu frozen with SIGSTOP)
+    // is caught by the host's watchdog, which names the phase.
+    void hungGuestIsCaughtByTheWatchdog()
+    {
+        VmConfig c = config(QStringLiteral("echo never"));
+        c.prepareTimeoutSec = 3;
+        VmRunner vm(c);
+        connect(&vm, &VmRunner::booted, this, [&] { ::kill(pid_t(vm.qemuPid()), SIGSTOP); });
+        QSignalSpy finished(&vm, &VmRunner::finished);
+        QElapsedTimer t;
+        t.start();
+        vm.start();
+        QVERIFY(finished.wait(240000));
+        const VmResult r = finished.first().first().value<VmResult>();
+        QCOMPARE(r.outcome, VmResult::Failed);
+        QVERIFY2(r.error.contains(QStringLiteral("did not start the script within 3 s")), qPrintable(r.error));
+        QVERIFY(r.infrastructure);
+        qInfo("watchdog: %s", qPrintable(r.error));
+        QCOMPARE(qemuProcessesWith(c.name + QLatin1Char(' ')), 0);
+    }
+
+    // Cancel: the agent gets its grace period to kill the script, sync and unmount, so the
+    // workspace is clean afterwards.
+    void cancelLeavesTheWorkspaceClean()
+    {
+        ensureWorkspace(QStringLiteral("cancel-clean"));
+        VmConfig c = config(QStringLiteral("i=0; while true; do i=$((i+1)); echo $i > /workspace/f$((i % 50)); echo $i; done"),
+                            QStringLiteral("cancel-clean"));
+        QElapsedTimer sinceCancel;
+        bool cancelled = false;
+        const RunOutput r = runVm(c, [&](VmRunner &vm, const RunOutput &ro) {
+            if (!cancelled && ro.out.size() > 2000) {
+                cancelled = true;
+                sinceCancel.start();
+                vm.cancel();
+            }
+        });
+        QCOMPARE(r.result.outcome, VmResult::Cancelled);
+        qInfo("cancel: the VM was gone %lld ms after the cancel (grace %d s)", sinceCancel.elapsed(), c.killGraceSec);
+        QVERIFY(r.result.diskClosedCleanly);
+        QVERIFY2(vmLog(m_seq).contains(QStringLiteral("killed by the host")), qPrintable(vmLog(m_seq).right(2000)));
+        const QString raw = m_tmp.filePath(QStringLiteral("cancel-clean.raw"));
+        QCOMPARE(runTool(qemuImgBinary(), {QStringLiteral("convert"), QStringLiteral("-O"), QStringLiteral("raw"), m_store->diskPath(QStringLiteral("cancel-clean")), raw}).exitCode, 0);
+        const ToolResult fsck = runTool(findTool(QStringLiteral("e2fsck")), {QStringLiteral("-fn"), raw});
+        QVERIFY2(fsck.exitCode == 0, fsck.output.constData());
+        QFile::remove(raw);
     }
 
     void guestDownloadsFromHostLoopback()

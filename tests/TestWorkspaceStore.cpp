@@ -90,7 +90,7 @@ private slots:
         QCOMPARE(store.create(QStringLiteral("one"), 1), QString());
         QCOMPARE(store.create(QStringLiteral("two"), 2), QString());
         QVERIFY(store.create(QStringLiteral("two"), 2).contains(QStringLiteral("already exists")));
-        store.recordUse(QStringLiteral("one"), 12345, 1000000, isoNow());
+        QCOMPARE(store.recordUse(QStringLiteral("one"), 12345, 1000000, isoNow()), QString());
         const auto list = store.list();
         QCOMPARE(list.size(), 2);
         const auto one = store.get(QStringLiteral("one"));

@@ -33,18 +33,18 @@ import traceback
 # ------------------------------------------------------------------------------ protocol
 # Mirrors executor/GuestProtocol.h.
 PORT_NAME = "org.magpie.ctl"
-PROTOCOL_VERSION = b"magpie-agent/1"
+PROTOCOL_VERSION = b"magpie-agent/2"
 WORKSPACE_SERIAL = "magpie-ws"
 ROOT_SERIAL = "magpie-root"
 MAX_FRAME = 64 * 1024 * 1024
 
-HELLO, STARTED, STDOUT, STDERR, EXIT, FAIL, LOG = b"H", b"S", b"O", b"E", b"X", b"F", b"L"
+HELLO, STARTED, STDOUT, STDERR, EXIT, FAIL, LOG, ACCEPTED = b"H", b"S", b"O", b"E", b"X", b"F", b"L", b"A"
 JOB, KILL = b"J", b"K"
 JOB_SCRIPT, JOB_ENV, JOB_WORKSPACE, JOB_NETWORK = b"S", b"E", b"W", b"N"
 EXIT_CODE, EXIT_SIGNAL, EXIT_USED, EXIT_TOTAL, EXIT_KILLED = b"C", b"G", b"U", b"T", b"K"
 
 NAMES = {HELLO: "HELLO", STARTED: "STARTED", STDOUT: "STDOUT", STDERR: "STDERR", EXIT: "EXIT",
-         FAIL: "FAIL", LOG: "LOG", JOB: "JOB", KILL: "KILL"}
+         FAIL: "FAIL", LOG: "LOG", JOB: "JOB", KILL: "KILL", ACCEPTED: "ACCEPTED"}
 
 
 def encode(tag: bytes, payload: bytes = b"") -> bytes:
@@ -372,6 +372,8 @@ def check_sequence(res):
     tags = [t for _, t, _ in res.frames if t != LOG]
     eq(tags[0], HELLO, "first frame")
     eq(res.hello, PROTOCOL_VERSION, "HELLO payload")
+    if len(tags) > 1:
+        eq(tags[1], ACCEPTED, "the agent accepts the JOB first")
     if res.exit is not None:
         if STARTED not in tags:
             raise AssertionError("EXIT without STARTED")
@@ -412,8 +414,8 @@ def workspace_counter_persists(h):
     used = int(r2.exit["U"])
     if not (900e6 < total < 1.1e9 and 0 < used < total):
         raise AssertionError("implausible used/total: %d / %d" % (used, total))
-    if not any("mounted (fsck 0" in l for l in r2.logs):
-        raise AssertionError("no 'mounted (fsck 0' LOG: %r" % r2.logs)
+    if not any("mounted (fsck skipped: clean" in l for l in r2.logs):
+        raise AssertionError("no 'mounted (fsck skipped: clean' LOG (a cleanly unmounted workspace needs no e2fsck): %r" % r2.logs)
     # The host can fsck the disk afterwards: it was unmounted cleanly.
     raw = os.path.join(h.work, "counter-check.raw")
     subprocess.run(["qemu-img", "convert", "-O", "raw", ws, raw], check=True)

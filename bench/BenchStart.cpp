@@ -1,0 +1,258 @@
+// BenchStart — how fast a job starts, against raw QEMU measured in the same run.
+//
+//   build/bench/BenchStart [runs=10]
+//
+// Baseline: QEMU booting our guest kernel with a tiny initramfs whose /init powers off at once
+// (boot to power-off, nothing of ours). Then, through the real Executor (TCG, `echo hi`):
+//   cold      — every VM boots (snapshots off)
+//   restore   — stateless jobs, one at a time, each VM restored from the snapshot
+//   b2b       — stateful jobs back to back on one workspace (the next submitted when one ends)
+//   pause     — stateful jobs on one workspace after an idle pause of 3 s each (no VM kept idle)
+//   parallel  — 4 jobs on 4 workspaces submitted together (wall time of the batch / per job)
+// Each line: p50 and p90 of submit -> completed, and p50 as a ratio of the baseline's p50.
+// Also the snapshot's size and build time. Prints a Markdown table for bench/README.md.
+#include "Executor.h"
+#include "SnapshotStore.h"
+#include "Tools.h"
+
+#include <QCoreApplication>
+#include <QDir>
+#include <QElapsedTimer>
+#include <QEventLoop>
+#include <QFile>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QTimer>
+#include <algorithm>
+#include <cstdio>
+
+using namespace magpie;
+
+namespace {
+
+struct Stats {
+    QList<double> ms;
+    double pct(double p) const
+    {
+        if (ms.isEmpty())
+            return 0;
+        QList<double> s = ms;
+        std::sort(s.begin(), s.end());
+        const int i = qBound(0, int(p * (s.size() - 1) + 0.5), int(s.size() - 1));
+        return s.at(i);
+    }
+    double max() const { return ms.isEmpty() ? 0 : *std::max_element(ms.begin(), ms.end()); }
+};
+
+[[noreturn]] void die(const QString &why)
+{
+    std::fprintf(stderr, "BenchStart: %s\n", qPrintable(why));
+    std::exit(2);
+}
+
+void sleepMs(int ms)
+{
+    QEventLoop l;
+    QTimer::singleShot(ms, &l, &QEventLoop::quit);
+    l.exec();
+}
+
+// A busybox initramfs whose /init powers the VM off at once.
+QString tinyInitramfs(const QString &dir)
+{
+    const QString busybox = findTool(QStringLiteral("busybox"));
+    if (busybox.isEmpty())
+        die(QStringLiteral("busybox is needed for the baseline (apt install busybox-static)"));
+    const QString root = dir + QStringLiteral("/root");
+    QDir().mkpath(root + QStringLiteral("/bin"));
+    QFile::copy(busybox, root + QStringLiteral("/bin/busybox"));
+    QFile init(root + QStringLiteral("/init"));
+    init.open(QIODevice::WriteOnly);
+    init.write("#!/bin/busybox sh\n/bin/busybox poweroff -f\n");
+    init.close();
+    init.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner);
+    const QString out = dir + QStringLiteral("/tiny.img");
+    QProcess sh;
+    sh.start(QStringLiteral("/bin/sh"), {QStringLiteral("-c"), QStringLiteral("cd '%1' && find . | cpio -o -H newc --quiet | gzip -1 > '%2'").arg(root, out)});
+    if (!sh.waitForFinished(60000) || sh.exitCode() != 0)
+        die(QStringLiteral("cannot pack the baseline initramfs (cpio, gzip)"));
+    return out;
+}
+
+Stats rawBoot(const GuestImage &image, const QString &initrd, int runs)
+{
+    Stats s;
+    for (int i = 0; i < runs; ++i) {
+        QProcess q;
+        QElapsedTimer t;
+        t.start();
+        q.start(qemuSystemBinary(), {QStringLiteral("-nodefaults"), QStringLiteral("-no-user-config"), QStringLiteral("-display"), QStringLiteral("none"),
+                                     QStringLiteral("-no-reboot"), QStringLiteral("-M"), QStringLiteral("pc"), QStringLiteral("-accel"), QStringLiteral("tcg,thread=multi"),
+                                     QStringLiteral("-cpu"), QStringLiteral("max"), QStringLiteral("-m"), QStringLiteral("512"),
+                                     QStringLiteral("-kernel"), image.kernel, QStringLiteral("-initrd"), initrd,
+                                     QStringLiteral("-append"), QStringLiteral("console=ttyS0 quiet loglevel=3 panic=-1 mitigations=off tsc=reliable no_timer_check "
+                                                                               "i8042.noaux i8042.nomux i8042.nopnp i8042.nokbd cryptomgr.notests random.trust_cpu=on"),
+                                     QStringLiteral("-serial"), QStringLiteral("null")});
+        if (!q.waitForFinished(120000))
+            die(QStringLiteral("the baseline VM did not power off"));
+        s.ms.append(double(t.elapsed()));
+    }
+    return s;
+}
+
+std::unique_ptr<Executor> openExecutor(const QString &dataDir, bool snapshots, int maxParallel = 2)
+{
+    qputenv("MAGPIE_SNAPSHOTS", snapshots ? "1" : "0");
+    ExecutorConfig cfg;
+    cfg.dataDir = dataDir;
+    cfg.accel = AccelMode::Tcg;
+    cfg.maxParallel = maxParallel;
+    auto ex = std::make_unique<Executor>(cfg);
+    QString err;
+    if (!ex->open(&err))
+        die(err);
+    return ex;
+}
+
+JobRequest echoHi(const QString &workspace = QString())
+{
+    JobRequest r;
+    r.script = QStringLiteral("echo hi");
+    r.network = false;
+    if (!workspace.isEmpty()) {
+        r.stateful = true;
+        r.workspaceId = workspace;
+        r.workspaceSizeGb = 1;
+    }
+    return r;
+}
+
+// Submits and waits; returns submit -> completed in ms.
+double runOne(Executor &ex, const JobRequest &r, QString *start = nullptr)
+{
+    QElapsedTimer t;
+    t.start();
+    ExecError e;
+    const auto j = ex.submit(r, &e);
+    if (!j)
+        die(e.message);
+    QEventLoop loop;
+    QObject::connect(&ex, &Executor::jobChanged, &loop, [&](const QString &id) {
+        if (id == j->requestId && isFinished(ex.job(id)->status))
+            loop.quit();
+    });
+    loop.exec();
+    const double ms = double(t.elapsed());
+    const JobRecord done = *ex.job(j->requestId);
+    if (done.status != JobStatus::Completed)
+        die(QStringLiteral("job ended %1: %2").arg(statusName(done.status), done.error));
+    if (start)
+        *start = done.startKind;
+    return ms;
+}
+
+// Waits until the executor's snapshot for the default shape exists.
+void waitForSnapshot(Executor &ex)
+{
+    for (int i = 0; i < 600; ++i) {
+        if (ex.pool().backendStatus.value(QStringLiteral("snapshots_building")).toInt() == 0) {
+            QString start;
+            runOne(ex, echoHi(), &start);
+            if (start == QLatin1String("restore"))
+                return;
+        }
+        sleepMs(500);
+    }
+    die(QStringLiteral("no snapshot was made"));
+}
+
+void row(const char *what, const Stats &s, double base, const QString &note = QString())
+{
+    std::printf("| %-44s | %7.0f | %7.0f | %7.0f | %5.2fx | %s\n", what, s.pct(0.5), s.pct(0.9), s.max(), s.pct(0.5) / base,
+                qPrintable(note));
+    std::fflush(stdout);
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+    QCoreApplication app(argc, argv);
+    const int runs = argc > 1 ? qMax(3, std::atoi(argv[1])) : 10;
+    const GuestImage image = GuestImage::locate();
+    if (!image.isValid())
+        die(image.error);
+    QTemporaryDir tmp;
+    QTemporaryDir snaps;
+    qputenv("MAGPIE_SNAPSHOT_DIR", snaps.path().toUtf8());
+
+    const Stats raw = rawBoot(image, tinyInitramfs(tmp.filePath(QStringLiteral("tiny"))), runs);
+    const double base = raw.pct(0.5);
+    std::printf("BenchStart: %d runs each, TCG, `echo hi`, milliseconds from submit to completed\n\n", runs);
+    std::printf("| %-44s | %7s | %7s | %7s | %6s |\n", "case", "p50", "p90", "max", "p50/raw");
+    std::printf("|%s|---------|---------|---------|--------|\n", QByteArray(46, '-').constData());
+    row("raw QEMU boot to power-off (baseline)", raw, base);
+
+    {
+        auto ex = openExecutor(tmp.filePath(QStringLiteral("cold")), false);
+        Stats s;
+        for (int i = 0; i < runs; ++i)
+            s.ms.append(runOne(*ex, echoHi(QStringLiteral("cold-ws"))));
+        row("cold job (every VM boots)", s, base);
+    }
+    auto ex = openExecutor(tmp.filePath(QStringLiteral("restore")), true);
+    QElapsedTimer build;
+    build.start();
+    waitForSnapshot(*ex);
+    const qint64 buildMs = build.elapsed();
+    {
+        Stats s;
+        QString start;
+        for (int i = 0; i < runs; ++i) {
+            s.ms.append(runOne(*ex, echoHi(), &start));
+            if (start != QLatin1String("restore"))
+                die(QStringLiteral("a job did not start from the snapshot"));
+        }
+        row("restored job (stateless)", s, base);
+    }
+    {
+        Stats s;
+        for (int i = 0; i < runs; ++i)
+            s.ms.append(runOne(*ex, echoHi(QStringLiteral("b2b"))));
+        row("restored, back to back on one workspace", s, base);
+    }
+    {
+        Stats s;
+        for (int i = 0; i < qMin(runs, 5); ++i) {
+            sleepMs(3000);
+            s.ms.append(runOne(*ex, echoHi(QStringLiteral("b2b"))));
+        }
+        row("restored, after a 3 s idle pause (0 idle VMs)", s, base);
+    }
+    {
+        auto par = openExecutor(tmp.filePath(QStringLiteral("restore")) + QStringLiteral("-par"), true, 4);
+        Stats s;
+        for (int round = 0; round < 3; ++round) {
+            QElapsedTimer t;
+            t.start();
+            QStringList ids;
+            for (int w = 0; w < 4; ++w) {
+                ExecError e;
+                ids << par->submit(echoHi(QStringLiteral("par-%1").arg(w)), &e)->requestId;
+            }
+            QEventLoop loop;
+            auto check = [&] {
+                for (const QString &id : ids)
+                    if (!isFinished(par->job(id)->status))
+                        return;
+                loop.quit();
+            };
+            QObject::connect(par.get(), &Executor::jobChanged, &loop, check);
+            loop.exec();
+            s.ms.append(double(t.elapsed()));
+        }
+        row("4 workspaces in parallel (batch wall time)", s, base, QStringLiteral("%1 ms per job").arg(s.pct(0.5) / 4, 0, 'f', 0));
+    }
+    std::printf("\nsnapshot: ready %lld ms after the executor opened (built in the background, once per image and shape)\n", buildMs);
+    return 0;
+}
