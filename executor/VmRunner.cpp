@@ -432,6 +432,7 @@ void VmRunner::sendJob()
     p += record(guest::JobKey::Seed, seed);
     p += record(guest::JobKey::Hostname, (m_cfg.hostname.isEmpty() ? QStringLiteral("magpie") : m_cfg.hostname).toUtf8());
     m_phase = Phase::Running;
+    m_lastAgentStep.clear(); // from now on it names the step of this job's preparation that hangs
     m_jobSentMs = m_clock.elapsed();
     sendFrame(static_cast<uint8_t>(guest::Msg::Job), p);
     m_prepareTimer.start((m_cfg.prepareTimeoutSec + qMax(0, m_cfg.workspaceSizeGb)) * 1000 +
