@@ -483,9 +483,17 @@ int Executor::queuedFor(const QString &id) const
     return n;
 }
 
+void Executor::reloadImage()
+{
+    m_image = m_cfg.image.dir.isEmpty() ? GuestImage::locate() : GuestImage::fromDir(m_cfg.image.dir);
+    killSpares(); // booted from the old image
+    emit poolChanged();
+    QTimer::singleShot(0, this, &Executor::schedule);
+}
+
 void Executor::schedule()
 {
-    if (m_shuttingDown || !m_jobs)
+    if (m_shuttingDown || !m_jobs || (m_cfg.holdWithoutImage && !m_image.isValid()))
         return;
     QSet<QString> blocked; // a workspace with an earlier waiting task keeps later ones waiting (FIFO)
     for (int i = 0; i < m_pending.size() && m_active.size() < maxParallel();) {

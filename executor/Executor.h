@@ -47,6 +47,9 @@ struct ExecutorConfig {
     // qemu around; the desktop app turns one on (Settings).
     int warmVms = -1;
     GuestImage image;                // empty: GuestImage::locate()
+    // While no guest image is found, queued jobs and operations wait (instead of failing)
+    // until reloadImage() finds one. The desktop app holds; the headless server does not.
+    bool holdWithoutImage = false;
 };
 
 // An error for a caller: HTTP status, machine code, human sentence.
@@ -133,6 +136,8 @@ public:
     void setWarmVms(int n);            // VMs booted ahead of time (0: none)
     const ExecutorConfig &config() const { return m_cfg; }
     GuestImage image() const { return m_image; }
+    // Looks for the guest image again (after it was built) and starts what waited for it.
+    void reloadImage();
     QString dataDir() const { return m_cfg.dataDir; }
 
     // Stops everything now (used on shutdown): running jobs become failed ("interrupted").

@@ -14,6 +14,7 @@
 #include "JobsView.h"
 #include "LogView.h"
 #include "MainWindow.h"
+#include "MessageBox.h"
 #include "NewJobDialog.h"
 #include "SettingsDialog.h"
 #include "UiTestSupport.h"
@@ -49,6 +50,7 @@ class TestMainWindow : public QObject
     Q_OBJECT
     QTemporaryDir m_tmp;
     std::unique_ptr<Executor> m_ex;
+    GuiSettingsStore m_store;
     std::unique_ptr<ApiEndpoint> m_api;
     std::unique_ptr<MainWindow> m_win;
     QNetworkAccessManager m_net;
@@ -98,7 +100,7 @@ private slots:
         QString err;
         QVERIFY2(m_api->start(QHostAddress(QHostAddress::LocalHost), 0, &err), qPrintable(err));
         QVERIFY(m_api->port() > 0);
-        m_win = std::make_unique<MainWindow>(*m_ex, m_api.get(), Settings::load());
+        m_win = std::make_unique<MainWindow>(*m_ex, m_api.get(), m_store);
         m_win->setConfirmQuit(false);
         m_win->resize(1200, 800);
         m_win->show();
@@ -183,8 +185,18 @@ private slots:
         JobsModel *m = m_win->jobsView()->model();
         const QModelIndex dur = m->index(m->rowOf(j->requestId), JobsModel::ColDuration);
         const QString d1 = dur.data().toString();
+        QSignalSpy painted(m, &QAbstractItemModel::dataChanged);
         QTest::qWait(1300);
         QVERIFY2(dur.data().toString() != d1, qPrintable(d1)); // ticking
+        // Each tick repaints that one cell, nothing else.
+        QVERIFY(!painted.isEmpty());
+        for (const QList<QVariant> &sig : std::as_const(painted)) {
+            const QModelIndex from = sig.at(0).toModelIndex(), to = sig.at(1).toModelIndex();
+            if (from.column() == 0)
+                continue; // the job's own update (output sizes) repaints its row
+            QCOMPARE(from, dur);
+            QCOMPARE(to, dur);
+        }
         QVERIFY(m_win->jobsView()->cancelAction()->isEnabled());
         QVERIFY(test::waitFinished(*m_ex, j->requestId));
         QCOMPARE(m_ex->job(j->requestId)->status, JobStatus::Completed);
@@ -224,21 +236,41 @@ private slots:
     void browseTreeListsAFileAJobWrote()
     {
         QVERIFY(!m_httpJob.isEmpty());
-        FileBrowser *b = m_win->workspacesView()->browse(QStringLiteral("http-ws"));
+        // Enter on the workspace (picked with the mouse) opens its files; busy at once.
+        m_win->tabs()->setCurrentIndex(MainWindow::WorkspacesTab);
+        WorkspacesView *v = m_win->workspacesView();
+        QVERIFY(activate());
+        test::clickIndex(v->table(), test::findRow(v->table()->model(), WorkspacesModel::IdRole, QStringLiteral("http-ws")));
+        QTest::keyClick(v->table(), Qt::Key_Return);
+        FileBrowser *b = m_win->findChild<FileBrowser *>();
         QVERIFY(b);
+        QVERIFY(b->isBusy());
+        QVERIFY(b->busyBar()->isVisibleTo(b)); // shown before the VM was even asked for
         QTRY_VERIFY_WITH_TIMEOUT(b->itemFor(QStringLiteral("notes")), 240000);
+        QVERIFY(!b->busyBar()->isVisibleTo(b));
         QTreeWidgetItem *notes = b->itemFor(QStringLiteral("notes"));
         QCOMPARE(notes->data(0, FileBrowser::TypeRole).toString(), QStringLiteral("dir"));
         QVERIFY(!b->itemFor(QStringLiteral("notes/from-http.txt"))); // not listed before it is opened
-        notes->setExpanded(true);
+        // Click the folder: Download stays off; the Right arrow opens it.
+        test::clickIndex(b->tree(), b->tree()->indexFromItem(notes));
+        QCOMPARE(b->selectedPath(), QStringLiteral("notes"));
+        QVERIFY(!b->downloadButton()->isEnabled());
+        QTest::keyClick(b->tree(), Qt::Key_Right);
         QTRY_VERIFY_WITH_TIMEOUT(b->itemFor(QStringLiteral("notes/from-http.txt")), 240000);
         QTreeWidgetItem *f = b->itemFor(QStringLiteral("notes/from-http.txt"));
         QCOMPARE(f->text(0), QStringLiteral("from-http.txt"));
         QCOMPARE(f->data(0, FileBrowser::SizeRole).toLongLong(), qint64(9));
+        // Click the file: Download is on; Ctrl+click deselects it: off again.
+        test::clickIndex(b->tree(), b->tree()->indexFromItem(f));
+        QVERIFY(b->downloadButton()->isEnabled());
+        test::clickIndex(b->tree(), b->tree()->indexFromItem(f), Qt::ControlModifier);
+        QVERIFY(b->selectedPath().isEmpty());
+        QVERIFY(!b->downloadButton()->isEnabled());
         // Download it.
         const QString local = m_tmp.path() + QStringLiteral("/downloaded.txt");
         QSignalSpy ok(b, &FileBrowser::downloaded);
         b->download(QStringLiteral("notes/from-http.txt"), local);
+        QVERIFY(b->busyBar()->isVisibleTo(b));
         QVERIFY(ok.wait(240000));
         QFile file(local);
         QVERIFY(file.open(QIODevice::ReadOnly));
@@ -249,6 +281,30 @@ private slots:
         QVERIFY(failed.wait(240000));
         QVERIFY(b->statusLabel()->text().contains(QStringLiteral("no such file")));
         b->close();
+        QTRY_VERIFY(!m_win->findChild<FileBrowser *>());
+
+        // Opened again at once: the root comes from the short-lived cache, no VM, no busy bar.
+        FileBrowser *again = v->browse(QStringLiteral("http-ws"));
+        QVERIFY(!again->isBusy());
+        QVERIFY(again->itemFor(QStringLiteral("notes")));
+        QVERIFY(again->statusLabel()->text().contains(QStringLiteral("Refresh reads it again")));
+        again->close();
+        QTRY_VERIFY(!m_win->findChild<FileBrowser *>());
+        // A job on the workspace drops the cache: the next open reads the workspace again.
+        JobRequest r;
+        r.script = QStringLiteral("touch /workspace/after.txt");
+        r.stateful = true;
+        r.workspaceId = QStringLiteral("http-ws");
+        r.network = false;
+        ExecError e;
+        const auto j = m_ex->submit(r, &e);
+        QVERIFY(j);
+        QVERIFY(test::waitFinished(*m_ex, j->requestId));
+        FileBrowser *third = v->browse(QStringLiteral("http-ws"));
+        QVERIFY(third->isBusy());
+        QTRY_VERIFY_WITH_TIMEOUT(third->itemFor(QStringLiteral("after.txt")), 240000);
+        third->close();
+        m_win->tabs()->setCurrentIndex(MainWindow::JobsTab);
     }
 
     void cleanupDeletesThroughTheQueue()
@@ -266,17 +322,34 @@ private slots:
         QVERIFY2(paths().contains(QStringLiteral("notes/from-http.txt")), qPrintable(paths().join(',')));
         QVERIFY(paths().contains(QStringLiteral("notes")));
         const int before = m_win->jobsView()->model()->rowCount();
-        QVERIFY(c->deletePaths({QStringLiteral("notes")}));
+        // Pick "notes" and "after.txt" with Ctrl+clicks, then the real Delete button, answered Delete.
+        auto rowOf = [c](const QString &path) {
+            for (int r = 0; r < c->model()->rowCount(); ++r)
+                if (c->model()->index(r, 2).data(Qt::UserRole).toString() == path)
+                    return c->table()->model()->index(r, 2);
+            return QModelIndex();
+        };
+        QPushButton *del = c->findChild<QPushButton *>(QStringLiteral("cleanupDeleteButton"));
+        QVERIFY(!del->isEnabled());
+        test::clickIndex(c->table(), rowOf(QStringLiteral("notes")));
+        QVERIFY(del->isEnabled());
+        test::clickIndex(c->table(), rowOf(QStringLiteral("after.txt")), Qt::ControlModifier);
+        QCOMPARE(c->table()->selectionModel()->selectedRows().size(), 2);
+        MessageBox::setNextAnswer(MessageBox::Action);
+        QTest::mouseClick(del, Qt::LeftButton);
+        QVERIFY(MessageBox::lastText().contains(QStringLiteral("/workspace/notes")));
+        QVERIFY(MessageBox::lastText().contains(QStringLiteral("/workspace/after.txt")));
         const QString job = c->cleanupJobId();
         QVERIFY(!job.isEmpty());
         QCOMPARE(m_win->jobsView()->model()->rowCount(), before + 1);
-        QCOMPARE(m_ex->job(job)->name, QStringLiteral("Clean up: notes"));
+        QVERIFY(m_ex->job(job)->name.startsWith(QStringLiteral("Clean up: ")));
         QCOMPARE(m_ex->job(job)->workspaceId, QStringLiteral("http-ws"));
         QVERIFY(m_ex->job(job)->script.contains(QStringLiteral("rm -rf -- '/workspace/notes'")));
         QVERIFY(loaded.wait(240000)); // read again after the job
         QCOMPARE(m_ex->job(job)->status, JobStatus::Completed);
         QVERIFY(!paths().contains(QStringLiteral("notes")));
         QVERIFY(!paths().contains(QStringLiteral("notes/from-http.txt")));
+        QVERIFY(!paths().contains(QStringLiteral("after.txt")));
         c->close();
     }
 
@@ -284,23 +357,27 @@ private slots:
     {
         m_win->tabs()->setCurrentIndex(MainWindow::WorkspacesTab);
         WorkspacesView *v = m_win->workspacesView();
-        QVERIFY(v->selectWorkspace(QStringLiteral("http-ws")));
         QVERIFY(activate());
-        v->table()->setFocus();
+        // Picked with the mouse; Delete on the keyboard asks first.
+        const QModelIndex row = test::findRow(v->table()->model(), WorkspacesModel::IdRole, QStringLiteral("http-ws"));
+        QVERIFY(row.isValid());
+        test::clickIndex(v->table(), row);
+        QCOMPARE(v->currentWorkspaceId(), QStringLiteral("http-ws"));
+        QVERIFY(test::actionEnabled(v, QStringLiteral("deleteWorkspaceAction")));
         // Said no: nothing happens.
-        auto seen = test::answerNextMessageBox(QMessageBox::RejectRole);
+        MessageBox::setNextAnswer(MessageBox::Cancel);
+        const int asked = MessageBox::count();
         QTest::keyClick(v->table(), Qt::Key_Delete);
-        QTRY_VERIFY(!seen->isEmpty());
+        QCOMPARE(MessageBox::count(), asked + 1);
         QVERIFY(m_ex->workspace(QStringLiteral("http-ws")));
         // Said yes: gone from the executor and the table.
-        seen = test::answerNextMessageBox(QMessageBox::DestructiveRole);
-        QVERIFY(activate());
+        MessageBox::setNextAnswer(MessageBox::Action);
         QTest::keyClick(v->table(), Qt::Key_Delete);
-        QTRY_VERIFY(!m_ex->workspace(QStringLiteral("http-ws")));
-        QVERIFY2(seen->contains(QStringLiteral("http-ws")), qPrintable(*seen));
-        QVERIFY(seen->contains(QStringLiteral("lost")));
+        QVERIFY(!m_ex->workspace(QStringLiteral("http-ws")));
+        QVERIFY2(MessageBox::lastText().contains(QStringLiteral("http-ws")), qPrintable(MessageBox::lastText()));
+        QVERIFY(MessageBox::lastText().contains(QStringLiteral("lost")));
         QCOMPARE(v->model()->rowOf(QStringLiteral("http-ws")), -1);
-        QVERIFY(m_win->jobsView()->model()->rowOf(m_httpJob) >= 0); // history stays
+        QVERIFY(m_ex->job(m_httpJob)); // history stays
         // Over HTTP it is gone too.
         QCOMPARE(call("GET", QStringLiteral("/api/v1/workspaces/http-ws"), m_api->key()).status, 404);
         m_win->tabs()->setCurrentIndex(MainWindow::JobsTab);
@@ -333,7 +410,6 @@ private slots:
 
     void endpointCanBeSwitchedOffAndOn()
     {
-        Settings s = Settings::load();
         SettingsDialog *d = m_win->openSettings();
         d->httpCheck()->setChecked(false);
         QVERIFY(d->apply());
