@@ -173,13 +173,13 @@ bool ImageBanner::build()
             m_showLog->setChecked(true);
         emit buildFinished(ok, message);
     });
+    m_log->insertPlainText(QStringLiteral("$ ") + m_builder->commandLine().join(QLatin1Char(' ')) + QLatin1Char('\n'));
     QString err;
     if (!m_builder->start(&err)) {
         m_note->setText(tr("Could not start the builder: %1").arg(err));
         m_progress->hide();
         return false;
     }
-    m_log->appendPlainText(QStringLiteral("$ ") + m_builder->commandLine().join(QLatin1Char(' ')));
     refresh();
     return true;
 }

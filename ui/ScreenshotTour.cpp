@@ -263,8 +263,13 @@ void ScreenshotTour::start()
             d->adjustSize();
             after(700, [this, d, next] {
                 save(d, QStringLiteral("settings"));
-                if (auto *box = d->findChild<QGroupBox *>(QStringLiteral("snippetsBox")))
+                if (auto *box = d->findChild<QGroupBox *>(QStringLiteral("snippetsBox"))) {
                     save(box, QStringLiteral("snippets"));
+                    if (auto *tabs = box->findChild<QTabWidget *>(QStringLiteral("snippetTabs"))) {
+                        tabs->setCurrentIndex(1);
+                        save(box, QStringLiteral("snippets-cloud"));
+                    }
+                }
                 d->reject();
                 next();
             });

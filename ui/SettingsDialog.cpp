@@ -58,7 +58,11 @@ SettingsDialog::SettingsDialog(Executor &executor, EndpointControl *endpoint, Se
     setObjectName(QStringLiteral("settingsDialog"));
     setWindowTitle(tr("Settings"));
     setMinimumWidth(640);
-    auto *v = new QVBoxLayout(this);
+    auto *outer = new QVBoxLayout(this);
+    auto *columns = new QHBoxLayout;
+    auto *v = new QVBoxLayout; // the settings; the snippets go in a second column
+    columns->addLayout(v, 3);
+    outer->addLayout(columns, 1);
 
     // ---- jobs and VMs
     auto *vmBox = new QGroupBox(tr("Jobs and VMs"), this);
@@ -201,7 +205,7 @@ SettingsDialog::SettingsDialog(Executor &executor, EndpointControl *endpoint, Se
         (*edit)->setReadOnly(true);
         (*edit)->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
         (*edit)->setLineWrapMode(QPlainTextEdit::NoWrap);
-        (*edit)->setMinimumHeight(150);
+        (*edit)->setMinimumHeight(260);
         auto *copy = new QPushButton(tr("Copy snippet"), page);
         copy->setObjectName(QStringLiteral("%1Copy").arg(QLatin1String(name)));
         QPlainTextEdit *e = *edit;
@@ -214,12 +218,15 @@ SettingsDialog::SettingsDialog(Executor &executor, EndpointControl *endpoint, Se
     snippetTab(tr("Magpie Cloud SDK"), "cloudSdkSnippet", &m_cloudSdk);
     cf->addRow(tabs);
     connect(copyUrl, &QPushButton::clicked, this, [this] { QGuiApplication::clipboard()->setText(m_url->text()); });
-    v->addWidget(codeBox);
+    columns->addWidget(codeBox, 2);
     codeBox->setVisible(m_endpoint != nullptr);
+    if (m_endpoint)
+        setMinimumWidth(1100);
 
     auto *buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, this);
     m_ok = buttons->button(QDialogButtonBox::Ok);
-    v->addWidget(buttons);
+    v->addStretch(1);
+    outer->addWidget(buttons);
 
     connect(buttons, &QDialogButtonBox::accepted, this, &SettingsDialog::accept);
     connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);

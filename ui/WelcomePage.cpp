@@ -34,7 +34,8 @@ WelcomePage::WelcomePage(QWidget *parent)
     text->setObjectName(QStringLiteral("welcomeText"));
     text->setWordWrap(true);
     text->setAlignment(Qt::AlignCenter);
-    text->setMaximumWidth(620);
+    text->setMinimumWidth(560);
+    text->setMaximumWidth(680);
     auto *textRow = new QHBoxLayout;
     textRow->addStretch(1);
     textRow->addWidget(text);
