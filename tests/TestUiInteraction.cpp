@@ -9,6 +9,7 @@
 // through the injected backend only while the window is not active; dialogs open centred.
 #include "CodeSnippets.h"
 #include "FileBrowser.h"
+#include "FolderCache.h"
 #include "ImageBanner.h"
 #include "JobDetail.h"
 #include "JobNotifier.h"
@@ -396,6 +397,29 @@ private slots:
         emit m_ex->jobChanged(id); // a repeated signal is not a second notification
         QCOMPARE(fake.titles.size(), 1);
         m_win->notifier()->setBackend(nullptr);
+    }
+
+    void folderCacheExpiresAndFollowsJobs()
+    {
+        openWindow();
+        addCancelled(QStringLiteral("makes ws"), QStringLiteral("cache-ws"));
+        FolderCache *c = m_win->workspacesView()->folderCache();
+        FileEntry e;
+        e.name = e.path = QStringLiteral("file.txt");
+        e.type = QStringLiteral("file");
+        c->put(QStringLiteral("cache-ws"), QString(), {e});
+        c->put(QStringLiteral("other-ws"), QString(), {e});
+        QVERIFY(c->get(QStringLiteral("cache-ws"), QString()));
+        QCOMPARE(c->get(QStringLiteral("cache-ws"), QString())->first().name, QStringLiteral("file.txt"));
+        QVERIFY(!c->get(QStringLiteral("cache-ws"), QStringLiteral("sub"))); // another folder
+        // A job on the workspace (here: one that ends at once) drops its entries, not others'.
+        addCancelled(QStringLiteral("touches it"), QStringLiteral("cache-ws"));
+        QVERIFY(!c->get(QStringLiteral("cache-ws"), QString()));
+        QVERIFY(c->get(QStringLiteral("other-ws"), QString()));
+        // Entries expire.
+        c->setTtlMs(0);
+        QVERIFY(!c->get(QStringLiteral("other-ws"), QString()));
+        c->setTtlMs(FolderCache::kDefaultTtlMs);
     }
 
     void settingsDialogOpensCentred()
