@@ -2,8 +2,8 @@
 # packaging/gui-smoke.sh — the real desktop app under Xvfb, used as a new user would: on the
 # empty Jobs tab, a mouse click (xdotool, real X input) on "Run an example"; then it waits
 # until the five counter jobs on workspace counter-demo have completed and checks:
-#   * over the app's own HTTP API: five jobs "Increment 1..5", all completed, in order, and
-#     the last one's stdout is "Counter is now: 5";
+#   * over the app's own HTTP API: five jobs "Increment 1..5", all completed, and job N's
+#     stdout is "Counter is now: N" (so they ran in order on one workspace);
 #   * in the window, through the accessibility bus (AT-SPI): a visible text widget (the output
 #     pane of the selected job, Increment 5) shows "Counter is now: 5";
 #   * a screenshot of the screen is saved (MAGPIE_SMOKE_SHOT, default build/gui-smoke.png) to
@@ -101,33 +101,33 @@ say "clicking 'Run an example' at $POS"
 # shellcheck disable=SC2086
 xdotool mousemove $POS sleep 0.3 click 1
 
-# Five jobs, in order, all completed.
+# Five jobs, all completed, each printing its own count (so they ran in order, one at a time).
+# The list is newest first (submission order), so it is read backwards.
+jobs_state() {
+  api "/api/v1/jobs?workspace_id=counter-demo&limit=50" | python3 -c '
+import json, sys
+jobs = list(reversed(json.load(sys.stdin).get("jobs", [])))
+print(" ".join("%s=%s" % (j["name"].replace(" ", "_"), j["status"]) for j in jobs))'
+}
 say "waiting for five completed jobs on counter-demo (TCG VMs: a minute or two)"
 STATE=""
 for _ in $(seq 1 600); do
-  STATE=$(api "/api/v1/jobs?workspace_id=counter-demo&limit=50" | python3 -c '
-import json, sys
-d = json.load(sys.stdin)
-jobs = sorted(d.get("jobs", []), key=lambda j: j["created_at"])
-print(" ".join("%s=%s" % (j["name"].replace(" ", "_"), j["status"]) for j in jobs))')
+  STATE=$(jobs_state)
   case "$STATE" in *queued*|*running*|"") sleep 1 ;; *) break ;; esac
 done
 say "jobs: $STATE"
 [ "$STATE" = "Increment_1=completed Increment_2=completed Increment_3=completed Increment_4=completed Increment_5=completed" ] ||
   fail "expected Increment 1..5 completed, got: $STATE"
-LAST=$(api "/api/v1/jobs?workspace_id=counter-demo&limit=50" | python3 -c '
+IDS=$(api "/api/v1/jobs?workspace_id=counter-demo&limit=50" | python3 -c '
 import json, sys
-jobs = sorted(json.load(sys.stdin)["jobs"], key=lambda j: j["created_at"])
-print(jobs[-1]["request_id"])')
-OUT=$(api "/api/v1/jobs/$LAST/logs?stream=stdout" | python3 -c '
-import json, sys
-raw = sys.stdin.read()
-try:
-    d = json.loads(raw)
-    print(d.get("stdout", d.get("data", raw)))
-except ValueError:
-    print(raw)')
-case "$OUT" in *"Counter is now: 5"*) say "HTTP API: Increment 5 printed 'Counter is now: 5'" ;; *) fail "Increment 5's stdout: $OUT" ;; esac
+print(" ".join(j["request_id"] for j in reversed(json.load(sys.stdin)["jobs"])))')
+n=0
+for id in $IDS; do
+  n=$((n + 1))
+  OUT=$(api "/api/v1/jobs/$id/logs?stream=stdout")
+  [ "$OUT" = "Counter is now: $n" ] || fail "Increment $n printed: $OUT"
+done
+say "HTTP API: Increment 1..5 printed 'Counter is now: 1' … 'Counter is now: 5'"
 
 # The output pane in the window shows it.
 SEEN=0

@@ -1,9 +1,13 @@
 // TestMainWindow — the whole window over a real Executor with real VMs (TCG) and the real
-// HTTP API on port 0: a job run from the new-job form reaches `completed` with its output in
-// the detail pane; output follows live while a job runs; a job submitted over HTTP (a real
-// QNetworkAccessManager request) appears without a restart; the file tree lists a file a job
-// wrote and downloads it; clean-up deletes through the workspace's queue; deleting a
-// workspace asks first; a regenerated key replaces the old one at once.
+// HTTP API on port 0, driven by clicks and keys; each slot makes the workspace it needs (no
+// slot depends on another's). A job run from the new-job form reaches `completed` with its
+// output in the detail pane; output follows live while a job runs and its duration cell
+// ticks alone; a job submitted over HTTP (a real QNetworkAccessManager request) appears
+// without a restart; Enter on a workspace opens its files with a busy bar at once, the tree
+// is picked by clicks and lists a file a job wrote, a reopened folder comes from the cache
+// until a job runs there; clean-up deletes rows picked with Ctrl+click through the
+// workspace's queue; Delete on a clicked workspace asks first; a regenerated key replaces
+// the old one at once.
 #include "ApiEndpoint.h"
 #include "CleanupDialog.h"
 #include "CodeEditor.h"
@@ -55,7 +59,6 @@ class TestMainWindow : public QObject
     std::unique_ptr<ApiEndpoint> m_api;
     std::unique_ptr<MainWindow> m_win;
     QNetworkAccessManager m_net;
-    QString m_httpJob;
 
     struct Http {
         int status = 0;
@@ -81,6 +84,26 @@ class TestMainWindow : public QObject
     {
         m_win->activateWindow();
         return QTest::qWaitForWindowActive(m_win.get());
+    }
+
+    // A workspace of the calling slot's own, with notes/from-http.txt ("via-http") written by a
+    // job submitted over HTTP (plus whatever `more` adds). Returns that job's id.
+    QString prepareWorkspace(const QString &ws, const QString &more = QString())
+    {
+        const QByteArray body = QJsonDocument(QJsonObject{
+                                                  {QStringLiteral("name"), QStringLiteral("Prepare %1").arg(ws)},
+                                                  {QStringLiteral("script"), QStringLiteral("mkdir -p /workspace/notes && echo via-http > /workspace/notes/from-http.txt\n") + more},
+                                                  {QStringLiteral("stateful"), true},
+                                                  {QStringLiteral("workspace_id"), ws},
+                                                  {QStringLiteral("workspace_size_gb"), 2},
+                                                  {QStringLiteral("network"), false},
+                                              })
+                                    .toJson();
+        const Http h = call("POST", QStringLiteral("/api/v1/jobs"), m_api->key(), body);
+        const QString id = QJsonDocument::fromJson(h.body).object().value(QStringLiteral("request_id")).toString();
+        if (h.status != 202 || id.isEmpty() || !test::waitFinished(*m_ex, id) || m_ex->job(id)->status != JobStatus::Completed)
+            return QString();
+        return id;
     }
 
     QString statusText(const QString &id) const
@@ -220,28 +243,28 @@ private slots:
                                     .toJson();
         const Http h = call("POST", QStringLiteral("/api/v1/jobs"), m_api->key(), body);
         QCOMPARE(h.status, 202);
-        m_httpJob = QJsonDocument::fromJson(h.body).object().value(QStringLiteral("request_id")).toString();
-        QVERIFY(!m_httpJob.isEmpty());
+        const QString httpJob = QJsonDocument::fromJson(h.body).object().value(QStringLiteral("request_id")).toString();
+        QVERIFY(!httpJob.isEmpty());
         // In the table at once, without a refresh.
         JobsModel *m = m_win->jobsView()->model();
-        QVERIFY(m->rowOf(m_httpJob) >= 0);
+        QVERIFY(m->rowOf(httpJob) >= 0);
         QCOMPARE(m->rowCount(), before + 1);
-        QCOMPARE(m->index(m->rowOf(m_httpJob), JobsModel::ColName).data().toString(), QStringLiteral("From HTTP"));
+        QCOMPARE(m->index(m->rowOf(httpJob), JobsModel::ColName).data().toString(), QStringLiteral("From HTTP"));
         QVERIFY(m_win->workspacesView()->model()->rowOf(QStringLiteral("http-ws")) >= 0);
-        QTRY_COMPARE_WITH_TIMEOUT(statusText(m_httpJob), QStringLiteral("Completed"), 240000);
-        QVERIFY(m_win->jobsView()->selectJob(m_httpJob));
+        QTRY_COMPARE_WITH_TIMEOUT(statusText(httpJob), QStringLiteral("Completed"), 240000);
+        QVERIFY(m_win->jobsView()->selectJob(httpJob));
         QTRY_VERIFY(m_win->jobsView()->detail()->stdoutView()->toPlainText().contains(QStringLiteral("written")));
         QVERIFY(m_win->jobsView()->detail()->detailsView()->toPlainText().contains(QStringLiteral("the HTTP API")));
     }
 
     void browseTreeListsAFileAJobWrote()
     {
-        QVERIFY(!m_httpJob.isEmpty());
+        QVERIFY(!prepareWorkspace(QStringLiteral("browse-ws")).isEmpty());
         // Enter on the workspace (picked with the mouse) opens its files; busy at once.
         m_win->tabs()->setCurrentIndex(MainWindow::WorkspacesTab);
         WorkspacesView *v = m_win->workspacesView();
         QVERIFY(activate());
-        test::clickIndex(v->table(), test::findRow(v->table()->model(), WorkspacesModel::IdRole, QStringLiteral("http-ws")));
+        test::clickIndex(v->table(), test::findRow(v->table()->model(), WorkspacesModel::IdRole, QStringLiteral("browse-ws")));
         QTest::keyClick(v->table(), Qt::Key_Return);
         FileBrowser *b = m_win->findChild<FileBrowser *>();
         QVERIFY(b);
@@ -285,7 +308,7 @@ private slots:
         QTRY_VERIFY(!m_win->findChild<FileBrowser *>());
 
         // Opened again at once: the root comes from the short-lived cache, no VM, no busy bar.
-        FileBrowser *again = v->browse(QStringLiteral("http-ws"));
+        FileBrowser *again = v->browse(QStringLiteral("browse-ws"));
         QVERIFY(!again->isBusy());
         QVERIFY(again->itemFor(QStringLiteral("notes")));
         QVERIFY(again->statusLabel()->text().contains(QStringLiteral("Refresh reads it again")));
@@ -295,13 +318,13 @@ private slots:
         JobRequest r;
         r.script = QStringLiteral("touch /workspace/after.txt");
         r.stateful = true;
-        r.workspaceId = QStringLiteral("http-ws");
+        r.workspaceId = QStringLiteral("browse-ws");
         r.network = false;
         ExecError e;
         const auto j = m_ex->submit(r, &e);
         QVERIFY(j);
         QVERIFY(test::waitFinished(*m_ex, j->requestId));
-        FileBrowser *third = v->browse(QStringLiteral("http-ws"));
+        FileBrowser *third = v->browse(QStringLiteral("browse-ws"));
         QVERIFY(third->isBusy());
         QTRY_VERIFY_WITH_TIMEOUT(third->itemFor(QStringLiteral("after.txt")), 240000);
         third->close();
@@ -310,7 +333,8 @@ private slots:
 
     void cleanupDeletesThroughTheQueue()
     {
-        CleanupDialog *c = m_win->workspacesView()->cleanup(QStringLiteral("http-ws"));
+        QVERIFY(!prepareWorkspace(QStringLiteral("cleanup-ws"), QStringLiteral("touch /workspace/after.txt\n")).isEmpty());
+        CleanupDialog *c = m_win->workspacesView()->cleanup(QStringLiteral("cleanup-ws"));
         QVERIFY(c);
         QSignalSpy loaded(c, &CleanupDialog::loaded);
         QVERIFY(loaded.wait(240000));
@@ -344,7 +368,7 @@ private slots:
         QVERIFY(!job.isEmpty());
         QCOMPARE(m_win->jobsView()->model()->rowCount(), before + 1);
         QVERIFY(m_ex->job(job)->name.startsWith(QStringLiteral("Clean up: ")));
-        QCOMPARE(m_ex->job(job)->workspaceId, QStringLiteral("http-ws"));
+        QCOMPARE(m_ex->job(job)->workspaceId, QStringLiteral("cleanup-ws"));
         QVERIFY(m_ex->job(job)->script.contains(QStringLiteral("rm -rf -- '/workspace/notes'")));
         QVERIFY(loaded.wait(240000)); // read again after the job
         QCOMPARE(m_ex->job(job)->status, JobStatus::Completed);
@@ -356,31 +380,33 @@ private slots:
 
     void deletingAWorkspaceAsksFirst()
     {
+        const QString made = prepareWorkspace(QStringLiteral("delete-ws"));
+        QVERIFY(!made.isEmpty());
         m_win->tabs()->setCurrentIndex(MainWindow::WorkspacesTab);
         WorkspacesView *v = m_win->workspacesView();
         QVERIFY(activate());
         // Picked with the mouse; Delete on the keyboard asks first.
-        const QModelIndex row = test::findRow(v->table()->model(), WorkspacesModel::IdRole, QStringLiteral("http-ws"));
+        const QModelIndex row = test::findRow(v->table()->model(), WorkspacesModel::IdRole, QStringLiteral("delete-ws"));
         QVERIFY(row.isValid());
         test::clickIndex(v->table(), row);
-        QCOMPARE(v->currentWorkspaceId(), QStringLiteral("http-ws"));
+        QCOMPARE(v->currentWorkspaceId(), QStringLiteral("delete-ws"));
         QVERIFY(test::actionEnabled(v, QStringLiteral("deleteWorkspaceAction")));
         // Said no: nothing happens.
         MessageBox::setNextAnswer(MessageBox::Cancel);
         const int asked = MessageBox::count();
         QTest::keyClick(v->table(), Qt::Key_Delete);
         QCOMPARE(MessageBox::count(), asked + 1);
-        QVERIFY(m_ex->workspace(QStringLiteral("http-ws")));
+        QVERIFY(m_ex->workspace(QStringLiteral("delete-ws")));
         // Said yes: gone from the executor and the table.
         MessageBox::setNextAnswer(MessageBox::Action);
         QTest::keyClick(v->table(), Qt::Key_Delete);
-        QVERIFY(!m_ex->workspace(QStringLiteral("http-ws")));
-        QVERIFY2(MessageBox::lastText().contains(QStringLiteral("http-ws")), qPrintable(MessageBox::lastText()));
+        QVERIFY(!m_ex->workspace(QStringLiteral("delete-ws")));
+        QVERIFY2(MessageBox::lastText().contains(QStringLiteral("delete-ws")), qPrintable(MessageBox::lastText()));
         QVERIFY(MessageBox::lastText().contains(QStringLiteral("lost")));
-        QCOMPARE(v->model()->rowOf(QStringLiteral("http-ws")), -1);
-        QVERIFY(m_ex->job(m_httpJob)); // history stays
+        QCOMPARE(v->model()->rowOf(QStringLiteral("delete-ws")), -1);
+        QVERIFY(m_ex->job(made)); // history stays
         // Over HTTP it is gone too.
-        QCOMPARE(call("GET", QStringLiteral("/api/v1/workspaces/http-ws"), m_api->key()).status, 404);
+        QCOMPARE(call("GET", QStringLiteral("/api/v1/workspaces/delete-ws"), m_api->key()).status, 404);
         m_win->tabs()->setCurrentIndex(MainWindow::JobsTab);
     }
 
