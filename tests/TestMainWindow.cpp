@@ -13,6 +13,7 @@
 #include "CodeEditor.h"
 #include "EnvTable.h"
 #include "FileBrowser.h"
+#include "FolderCache.h"
 #include "JobDetail.h"
 #include "JobsModel.h"
 #include "JobsView.h"
@@ -260,6 +261,9 @@ private slots:
     void browseTreeListsAFileAJobWrote()
     {
         QVERIFY(!prepareWorkspace(QStringLiteral("browse-ws")).isEmpty());
+        // The listings below stay in the cache however slowly the VMs run here (its expiry is
+        // tested in TestUiInteraction).
+        m_win->workspacesView()->folderCache()->setTtlMs(24 * 3600 * 1000);
         // Enter on the workspace (picked with the mouse) opens its files; busy at once.
         m_win->tabs()->setCurrentIndex(MainWindow::WorkspacesTab);
         WorkspacesView *v = m_win->workspacesView();
@@ -328,6 +332,7 @@ private slots:
         QVERIFY(third->isBusy());
         QTRY_VERIFY_WITH_TIMEOUT(third->itemFor(QStringLiteral("after.txt")), 240000);
         third->close();
+        m_win->workspacesView()->folderCache()->setTtlMs(FolderCache::kDefaultTtlMs);
         m_win->tabs()->setCurrentIndex(MainWindow::JobsTab);
     }
 
