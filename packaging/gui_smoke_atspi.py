@@ -8,11 +8,14 @@ a person sees and never by coordinates baked into the script.
   gui_smoke_atspi.py dump               -> prints the app's accessible tree (for debugging)
 """
 import sys
+import warnings
 
 import gi
 
 gi.require_version("Atspi", "2.0")
 from gi.repository import Atspi  # noqa: E402
+
+warnings.filterwarnings("ignore", category=DeprecationWarning)  # get_text_iface, fine in 2.46
 
 APP = "magpie-desktop"
 
