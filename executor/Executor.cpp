@@ -333,10 +333,21 @@ void Executor::scheduleSoon()
     QTimer::singleShot(0, this, &Executor::schedule);
 }
 
+void Executor::reloadImage()
+{
+    m_image = m_cfg.image.dir.isEmpty() ? GuestImage::locate() : GuestImage::fromDir(m_cfg.image.dir);
+    if (m_local)
+        m_local->setImage(m_image);
+    if (m_local && m_image.isValid())
+        m_local->prepareSnapshot(m_cfg.defaultVcpus, m_cfg.defaultMemoryMb);
+    emit poolChanged();
+    scheduleSoon();
+}
+
 void Executor::schedule()
 {
     m_scheduleQueued = false;
-    if (m_shuttingDown || !m_jobs)
+    if (m_shuttingDown || !m_jobs || (m_cfg.holdWithoutImage && !m_image.isValid()))
         return;
     while (m_running.size() < m_backend->capacity()) {
         const TaskPtr t = m_scheduler.takeNext();

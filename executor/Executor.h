@@ -43,6 +43,9 @@ struct ExecutorConfig {
     int defaultTimeoutSec = JobLimits::kDefaultTimeout;
     int bootTimeoutSec = 120;
     GuestImage image;                // empty: GuestImage::locate()
+    // While no guest image is found, queued jobs and operations wait (instead of failing)
+    // until reloadImage() finds one. The desktop app holds; the headless server does not.
+    bool holdWithoutImage = false;
 };
 
 struct WorkspaceState {
@@ -113,6 +116,8 @@ public:
     void setDefaults(int vcpus, int memoryMb);
     const ExecutorConfig &config() const { return m_cfg; }
     GuestImage image() const { return m_image; }
+    // Looks for the guest image again (after it was built) and starts what waited for it.
+    void reloadImage();
     QString dataDir() const { return m_cfg.dataDir; }
     Backend &backend() const { return *m_backend; }
 

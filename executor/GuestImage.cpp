@@ -1,8 +1,12 @@
 #include "GuestImage.h"
 
 #include <QCoreApplication>
+#include <QCryptographicHash>
 #include <QDir>
+#include <QFile>
 #include <QFileInfo>
+#include <QJsonDocument>
+#include <QJsonObject>
 
 namespace magpie {
 
@@ -57,6 +61,24 @@ GuestImage GuestImage::locate()
                                 "or set MAGPIE_GUEST_DIR); looked in: %1")
                      .arg(tried.join(QStringLiteral("; ")));
     return none;
+}
+
+QString GuestImage::staleReason(const QString &dir, const QString &agentPath)
+{
+    QFile m(QDir(dir).filePath(QStringLiteral("manifest.json")));
+    if (!m.open(QIODevice::ReadOnly))
+        return QStringLiteral("%1 has no manifest.json (it was not made by packaging/guest/build-image.sh)").arg(dir);
+    const QString have = QJsonDocument::fromJson(m.readAll()).object().value(QStringLiteral("agent_hash")).toString();
+    QFile agent(agentPath);
+    if (agentPath.isEmpty() || !agent.open(QIODevice::ReadOnly))
+        return QString();
+    QCryptographicHash h(QCryptographicHash::Sha256);
+    h.addData(&agent);
+    const QString want = QString::fromLatin1(h.result().toHex());
+    if (have != want)
+        return QStringLiteral("the guest agent in %1 (%2) is not the one this build made (%3)")
+            .arg(dir, have.isEmpty() ? QStringLiteral("unknown") : have.left(12), want.left(12));
+    return QString();
 }
 
 } // namespace magpie

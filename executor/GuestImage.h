@@ -24,6 +24,10 @@ struct GuestImage {
     static QStringList searchPath();
     static GuestImage fromDir(const QString &dir);
     static GuestImage locate();
+    // Why the image in `dir` does not match what this build expects ("" when it does): no
+    // manifest.json, or its agent_hash is not the sha256 of `agentPath` (the agent this build
+    // made; "" skips that comparison).
+    static QString staleReason(const QString &dir, const QString &agentPath);
 };
 
 } // namespace magpie

@@ -8,8 +8,11 @@
 # jobs over the local HTTP API like an SDK script would (the counter from the stateful-jobs
 # guide five times, a small data pipeline with folders, a failing job, a long running one),
 # waits for them, then lets the app's hidden --screenshot-dir mode walk through the views
-# (jobs with detail, workspaces, new-job form, file browser, clean-up, settings, dark theme)
-# and grab each window. Needs xvfb-run, curl, python3 and the guest image (MAGPIE_GUEST_DIR or
+# (jobs with detail, workspaces, new-job form, file browser, clean-up, settings and its code
+# snippets, dark theme) and grab each window. Before that, a first run: the app on an empty
+# data folder with a stale copy of the guest image (its manifest names another agent), so the
+# welcome page and the image banner show; the tour presses "Build now" (the real builder, fast
+# from its cache) and shoots the window while and after it builds. Needs xvfb-run, curl, python3 and the guest image (MAGPIE_GUEST_DIR or
 # BUILD_DIR/guest). Real VMs run, so this takes a few minutes under TCG.
 set -euo pipefail
 
@@ -44,6 +47,34 @@ theme=light
 maxParallel=2
 CONF
 unset MAGPIE_API_KEY
+
+# ---- first run: empty history, stale image, "Build now"
+STALE="$TMP/stale-guest"
+mkdir -p "$STALE"
+cp -l "$MAGPIE_GUEST_DIR"/vmlinuz "$MAGPIE_GUEST_DIR"/initrd.img "$MAGPIE_GUEST_DIR"/rootfs.qcow2 "$STALE"/ 2>/dev/null ||
+  cp "$MAGPIE_GUEST_DIR"/vmlinuz "$MAGPIE_GUEST_DIR"/initrd.img "$MAGPIE_GUEST_DIR"/rootfs.qcow2 "$STALE"/
+python3 - "$MAGPIE_GUEST_DIR/manifest.json" "$STALE/manifest.json" <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1]))
+m["agent_hash"] = "0" * 64   # an agent this build did not make: the image is stale
+json.dump(m, open(sys.argv[2], "w"), indent=2)
+PY
+echo "[screenshots] first run (log: $TMP/first.log)"
+mkdir -p "$TMP/first-shots"
+echo '{"first_run": true, "build_image": true}' > "$TMP/first-shots/take.tmp"
+MAGPIE_GUEST_DIR="$STALE" xvfb-run -a -s "-screen 0 1440x960x24" "$BIN" --data-dir "$TMP/first-data" \
+  --screenshot-dir "$TMP/first-shots" >"$TMP/first.log" 2>&1 &
+FIRST_PID=$!
+sleep 2
+mv "$TMP/first-shots/take.tmp" "$TMP/first-shots/take"
+for _ in $(seq 1 600); do
+  [ -f "$TMP/first-shots/done" ] && break
+  kill -0 "$FIRST_PID" 2>/dev/null || break
+  sleep 1
+done
+[ -f "$TMP/first-shots/done" ] || { cat "$TMP/first.log" >&2; echo "screenshots: the first-run tour did not finish" >&2; exit 1; }
+wait "$FIRST_PID" || true
+grep -F '[screenshots]' "$TMP/first.log" || true
 
 echo "[screenshots] starting the app (log: $TMP/app.log)"
 xvfb-run -a -s "-screen 0 1440x960x24" "$BIN" --data-dir "$TMP/data" --screenshot-dir "$TMP/shots" >"$TMP/app.log" 2>&1 &
@@ -153,7 +184,7 @@ done
 [ -f "$TMP/shots/done" ] || { cat "$TMP/app.log" >&2; echo "screenshots: the app did not finish the tour" >&2; exit 1; }
 
 mkdir -p "$OUT"
-cp "$TMP"/shots/*.png "$OUT"/
+cp "$TMP"/first-shots/*.png "$TMP"/shots/*.png "$OUT"/
 echo "[screenshots] saved:"
 ls -1 "$OUT"/*.png
 for _ in $(seq 1 100); do kill -0 "$APP_PID" 2>/dev/null || break; sleep 0.2; done

@@ -1,11 +1,12 @@
 // TestJobsModel — the Jobs and Workspaces tabs driven by a real Executor without booting VMs:
-// jobs are submitted and cancelled before they start, so the models, the filters, the detail
-// pane, re-run, the new-job form's rules and the delete confirmation can be checked quickly.
+// jobs are submitted and cancelled before they start, so the models, the filters (run in SQL),
+// paging as the view scrolls, row-only updates, the detail pane, re-run, the new-job form's
+// rules and the delete confirmation can be checked quickly.
 #include "JobDetail.h"
-#include "JobsFilterProxy.h"
 #include "JobsModel.h"
 #include "JobsView.h"
 #include "MainWindow.h"
+#include "MessageBox.h"
 #include "CodeEditor.h"
 #include "NewJobDialog.h"
 #include "SettingsDialog.h"
@@ -36,6 +37,7 @@ class TestJobsModel : public QObject
     QTemporaryDir m_tmp;
     std::unique_ptr<Executor> m_ex;
     QString m_alpha, m_beta, m_gamma;
+    GuiSettingsStore m_store;
 
     // Submits and cancels at once (before the scheduler runs), so no VM starts.
     QString addCancelled(const QString &name, const QString &ws = QString())
@@ -82,7 +84,6 @@ private slots:
         QCOMPARE(model.index(row, JobsModel::ColWorkspace).data().toString(), QStringLiteral("ws-one"));
         QVERIFY(!model.index(row, JobsModel::ColStatus).data(Qt::DecorationRole).value<QIcon>().isNull());
         QVERIFY(model.index(row, JobsModel::ColStatus).data(Qt::ForegroundRole).value<QColor>().isValid());
-        QCOMPARE(model.workspaceIds(), QStringList({QStringLiteral("ws-one"), QStringLiteral("ws-two")}));
 
         // A new job appears at once (jobAdded) and changes in place (jobChanged).
         QSignalSpy inserted(&model, &QAbstractItemModel::rowsInserted);
@@ -102,53 +103,112 @@ private slots:
         QCOMPARE(finished.first().first().toString(), j->requestId);
     }
 
-    void filtersAndSorting()
+    void filtersRunInSql()
     {
         JobsView view(*m_ex);
-        JobsFilterProxy *p = view.proxy();
-        const int all = p->rowCount();
+        JobsModel *m = view.model();
+        const int all = m->rowCount();
         QVERIFY(all >= 3);
-        // Newest first by default.
-        QCOMPARE(p->index(0, JobsModel::ColName).data().toString(), QStringLiteral("job ") + p->index(0, 0).data(JobsModel::RequestIdRole).toString().left(8));
-        QCOMPARE(p->index(1, JobsModel::ColName).data().toString(), QStringLiteral("gamma build"));
+        // Newest first.
+        QCOMPARE(m->index(0, JobsModel::ColName).data().toString(), QStringLiteral("job ") + m->index(0, 0).data(JobsModel::RequestIdRole).toString().left(8));
+        QCOMPARE(m->index(1, JobsModel::ColName).data().toString(), QStringLiteral("gamma build"));
 
-        view.searchEdit()->setText(QStringLiteral("BUILD"));
-        QCOMPARE(p->rowCount(), 2);
+        // Typing searches (after a short pause), case-insensitively, through the job store.
+        QTest::keyClicks(view.searchEdit(), QStringLiteral("BUILD"));
+        QTRY_COMPARE(m->rowCount(), 2);
+        QCOMPARE(m->filter().nameContains, QStringLiteral("BUILD"));
+        QCOMPARE(m->matchingCount(), 2);
         view.searchEdit()->clear();
-        QCOMPARE(p->rowCount(), all);
+        QTRY_COMPARE(m->rowCount(), all);
 
         QComboBox *status = view.statusFilter();
         status->setCurrentIndex(status->findData(QStringLiteral("completed")));
-        QCOMPARE(p->rowCount(), 0);
+        QCOMPARE(m->rowCount(), 0);
+        QVERIFY(!view.isShowingWelcome()); // a filter that matches nothing is not the first run
         status->setCurrentIndex(status->findData(QStringLiteral("cancelled")));
-        QCOMPARE(p->rowCount(), all);
-        status->setCurrentIndex(status->findData(QLatin1String(JobsFilterProxy::kActive)));
-        QCOMPARE(p->rowCount(), 0);
+        QCOMPARE(m->rowCount(), all);
         status->setCurrentIndex(0);
 
         QComboBox *ws = view.workspaceFilter();
         QVERIFY(ws->findData(QStringLiteral("ws-one")) > 0);
         QVERIFY(ws->findData(QStringLiteral("ws-two")) > 0);
         ws->setCurrentIndex(ws->findData(QStringLiteral("ws-one")));
-        QCOMPARE(p->rowCount(), 1);
-        QCOMPARE(p->index(0, JobsModel::ColName).data().toString(), QStringLiteral("beta"));
-        ws->setCurrentIndex(ws->findData(QLatin1String(JobsFilterProxy::kNoWorkspace)));
-        for (int i = 0; i < p->rowCount(); ++i)
-            QVERIFY(p->index(i, 0).data(JobsModel::WorkspaceRole).toString().isEmpty());
+        QCOMPARE(m->rowCount(), 1);
+        QCOMPARE(m->index(0, JobsModel::ColName).data().toString(), QStringLiteral("beta"));
+        // A new job on another workspace does not appear under this filter; one on it does.
+        QSignalSpy reset(m, &QAbstractItemModel::modelReset);
+        addCancelled(QStringLiteral("elsewhere"), QStringLiteral("ws-two"));
+        QCOMPARE(m->rowCount(), 1);
+        const QString here = addCancelled(QStringLiteral("here too"), QStringLiteral("ws-one"));
+        QCOMPARE(m->rowCount(), 2);
+        QCOMPARE(m->index(0, 0).data(JobsModel::RequestIdRole).toString(), here);
+        QCOMPARE(reset.count(), 0);
         ws->setCurrentIndex(0);
-
-        // Sorting by name, both ways.
-        view.table()->sortByColumn(JobsModel::ColName, Qt::AscendingOrder);
-        QCOMPARE(p->index(0, JobsModel::ColName).data().toString(), QStringLiteral("alpha build"));
-        view.table()->sortByColumn(JobsModel::ColName, Qt::DescendingOrder);
-        QVERIFY(p->index(0, JobsModel::ColName).data().toString() > p->index(1, JobsModel::ColName).data().toString());
 
         // Selecting a job hidden by a filter clears the filter.
         view.searchEdit()->setText(QStringLiteral("nothing matches this"));
-        QCOMPARE(p->rowCount(), 0);
+        QTRY_COMPARE(m->rowCount(), 0);
         QVERIFY(view.selectJob(m_beta));
         QVERIFY(view.searchEdit()->text().isEmpty());
         QCOMPARE(view.currentJobId(), m_beta);
+    }
+
+    void pagesLoadAsTheViewScrolls()
+    {
+        QTemporaryDir dir;
+        auto ex = test::openExecutor(dir.path());
+        const int n = JobsModel::kPageSize * 2 + 17;
+        for (int i = 0; i < n; ++i) {
+            JobRequest r;
+            r.name = QStringLiteral("bulk %1").arg(i);
+            r.script = QStringLiteral("true");
+            ExecError e;
+            const auto j = ex->submit(r, &e);
+            QVERIFY(j);
+            QVERIFY(ex->cancel(j->requestId, &e));
+        }
+        JobsView view(*ex);
+        view.resize(900, 600);
+        view.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&view));
+        JobsModel *m = view.model();
+        QCOMPARE(m->matchingCount(), n);
+        QVERIFY(m->rowCount() < n); // not everything at once
+        QVERIFY(m->canFetchMore(QModelIndex()));
+        const int pagesBefore = m->pagesRead();
+        // Scrolling to the end reads the next pages, until all rows are there.
+        for (int i = 0; i < 20 && m->rowCount() < n; ++i) {
+            view.table()->scrollToBottom();
+            QTest::qWait(20);
+        }
+        QCOMPARE(m->rowCount(), n);
+        QVERIFY(m->pagesRead() > pagesBefore);
+        QVERIFY(!m->canFetchMore(QModelIndex()));
+        QCOMPARE(m->index(n - 1, JobsModel::ColName).data().toString(), QStringLiteral("bulk 0"));
+        QCOMPARE(m->index(0, JobsModel::ColName).data().toString(), QStringLiteral("bulk %1").arg(n - 1));
+        QSet<QString> ids;
+        for (int r = 0; r < n; ++r)
+            ids.insert(m->index(r, 0).data(JobsModel::RequestIdRole).toString());
+        QCOMPARE(ids.size(), n); // no row twice
+    }
+
+    void anUpdateRepaintsItsRowOnly()
+    {
+        JobsModel model(*m_ex);
+        JobRequest r;
+        r.script = QStringLiteral("true");
+        ExecError e;
+        const auto j = m_ex->submit(r, &e);
+        QVERIFY(j);
+        const int row = model.rowOf(j->requestId);
+        QVERIFY(row >= 0);
+        QSignalSpy changed(&model, &QAbstractItemModel::dataChanged);
+        QSignalSpy reset(&model, &QAbstractItemModel::modelReset);
+        QVERIFY(m_ex->cancel(j->requestId, &e));
+        QCOMPARE(reset.count(), 0);
+        QCOMPARE(changed.count(), 1);
+        QCOMPARE(changed.first().at(0).toModelIndex().row(), row);
+        QCOMPARE(changed.first().at(1).toModelIndex().row(), row);
     }
 
     void detailAndActions()
@@ -230,7 +290,7 @@ private slots:
         QCOMPARE(m->index(row, WorkspacesModel::ColSize).data().toString(), QStringLiteral("10 GB"));
         QCOMPARE(m->index(row, WorkspacesModel::ColState).data().toString(), QStringLiteral("idle"));
         QCOMPARE(m->index(row, WorkspacesModel::ColUsed).data().toString(), QStringLiteral("not measured yet"));
-        QCOMPARE(m->index(row, WorkspacesModel::ColJobs).data().toInt(), 1);
+        QCOMPARE(m->index(row, WorkspacesModel::ColJobs).data().toInt(), 2); // beta and "here too" (filtersRunInSql)
         QVERIFY(view.selectWorkspace(QStringLiteral("ws-one")));
         QCOMPARE(view.currentWorkspaceId(), QStringLiteral("ws-one"));
         QVERIFY(view.deleteAction()->isEnabled());
@@ -250,13 +310,13 @@ private slots:
         QVERIFY(view.deleteAction()->isEnabled());
 
         // Answering Cancel keeps it; the question names what is lost.
-        auto seen = test::answerNextMessageBox(QMessageBox::RejectRole);
+        MessageBox::setNextAnswer(MessageBox::Cancel);
         QVERIFY(!view.deleteWorkspace(QStringLiteral("ws-one")));
-        QVERIFY(seen->contains(QStringLiteral("ws-one")));
-        QVERIFY(seen->contains(QStringLiteral("lost")));
+        QVERIFY(MessageBox::lastText().contains(QStringLiteral("ws-one")));
+        QVERIFY(MessageBox::lastText().contains(QStringLiteral("lost")));
         QVERIFY(m_ex->workspace(QStringLiteral("ws-one")));
         // Answering Delete removes it from the executor and the table.
-        seen = test::answerNextMessageBox(QMessageBox::DestructiveRole);
+        MessageBox::setNextAnswer(MessageBox::Action);
         QVERIFY(view.deleteWorkspace(QStringLiteral("ws-one")));
         QVERIFY(!m_ex->workspace(QStringLiteral("ws-one")));
         QCOMPARE(m->rowOf(QStringLiteral("ws-one")), -1);
@@ -268,7 +328,7 @@ private slots:
     void windowShortcutsAndState()
     {
         {
-            MainWindow w(*m_ex, nullptr, Settings::load());
+            MainWindow w(*m_ex, nullptr, m_store);
             w.setConfirmQuit(false);
             w.show();
             QVERIFY(QTest::qWaitForWindowActive(&w));
@@ -310,7 +370,7 @@ private slots:
             w.resize(1001, 701);
             w.saveWindowState();
         }
-        MainWindow w2(*m_ex, nullptr, Settings::load());
+        MainWindow w2(*m_ex, nullptr, m_store);
         QCOMPARE(w2.tabs()->currentIndex(), int(MainWindow::WorkspacesTab));
         QCOMPARE(w2.jobsView()->table()->horizontalHeader()->sectionSize(JobsModel::ColWorkspace), 233);
         w2.show();
@@ -320,8 +380,7 @@ private slots:
 
     void settingsDialogAppliesAndSaves()
     {
-        Settings s = Settings::load();
-        SettingsDialog d(*m_ex, nullptr, s, m_ex->dataDir());
+        SettingsDialog d(*m_ex, nullptr, m_store, m_store.load(), m_ex->dataDir());
         d.maxParallelSpin()->setValue(3);
         d.vcpusSpin()->setValue(2);
         d.memorySpin()->setValue(1024);

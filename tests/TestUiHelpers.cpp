@@ -4,13 +4,18 @@
 #include "BashHighlighter.h"
 #include "CleanupDialog.h"
 #include "CodeEditor.h"
+#include "CodeSnippets.h"
+#include "ImageSetup.h"
 #include "JobTemplates.h"
 #include "LogView.h"
 #include "Settings.h"
 #include "UiFormat.h"
 #include "UiTestSupport.h"
 
+#include <QJsonArray>
+#include <QJsonDocument>
 #include <QProcess>
+#include <QStandardPaths>
 #include <QScrollBar>
 #include <QTemporaryDir>
 #include <QTextBlock>
@@ -228,6 +233,43 @@ private slots:
         QTest::keyClick(&e, Qt::Key_Return);
         QCOMPARE(run.count(), 1);
         QVERIFY(e.toPlainText().size() > before.size());
+    }
+
+    void pythonStringsReadBackExactly()
+    {
+        if (QStandardPaths::findExecutable(QStringLiteral("python3")).isEmpty())
+            QSKIP("python3 is not installed");
+        const QStringList samples{QStringLiteral("plain"), QStringLiteral("a \"quoted\" word"), QStringLiteral("multi\nline\n"),
+                                  QStringLiteral("printf 'a\\n' \\\nnext"), QStringLiteral("ends with a backslash \\"),
+                                  QStringLiteral("has \"\"\" triple\nquotes"), QStringLiteral("tab\there, ünïcödé ✓"),
+                                  QStringLiteral("ends with a quote\n\""), QStringLiteral("cr\r\nlf")};
+        QString program = QStringLiteral("import json\nprint(json.dumps([");
+        for (const QString &t : samples)
+            program += CodeSnippets::pythonString(t) + QStringLiteral(",\n");
+        program += QStringLiteral("]))\n");
+        QProcess p;
+        p.start(QStringLiteral("python3"), {QStringLiteral("-c"), program});
+        QVERIFY(p.waitForFinished(20000));
+        const QJsonArray back = QJsonDocument::fromJson(p.readAllStandardOutput()).array();
+        QCOMPARE(back.size(), samples.size());
+        for (int i = 0; i < samples.size(); ++i)
+            QCOMPARE(back.at(i).toString(), samples.at(i));
+    }
+
+    void imageBuildCommandIsQuoted()
+    {
+        ImageSetup s;
+        s.builder = QStringLiteral("/src/packaging/guest/build-image.sh");
+        s.agent = QStringLiteral("/my build/magpie-agent");
+        s.outDir = QStringLiteral("/tmp/guest");
+        QVERIFY(s.canBuild());
+        QCOMPARE(s.commandLine(false), QStringLiteral("bash /src/packaging/guest/build-image.sh --agent '/my build/magpie-agent' --out /tmp/guest"));
+        QVERIFY(s.commandLine(true).startsWith(QStringLiteral("sudo bash ")));
+        QVERIFY(!ImageSetup().canBuild());
+        // A missing image is Missing whatever the setup says.
+        const ImageStatus st = ImageStatus::of(GuestImage::fromDir(m_tmp.path() + QStringLiteral("/nothing")), s);
+        QCOMPARE(st.state, ImageStatus::Missing);
+        QVERIFY(st.reason.contains(QStringLiteral("lacks")));
     }
 
     void templatesAreValid()

@@ -1,18 +1,21 @@
 // UiTestSupport.h — helpers for the desktop-window tests (ui/): an isolated settings file and
-// data folder, an executor, waiting for jobs, answering message boxes.
+// data folder, an executor, waiting for jobs, and driving widgets as a person does: clicking a
+// row of a view at its visualRect (after scrolling to it; Ctrl for multi-select), double
+// clicking, firing an action by objectName only when it is enabled. Questions are answered
+// through MessageBox::setNextAnswer (ui/MessageBox.h), not by polling for a dialog.
 #pragma once
 
 #include "Executor.h"
+#include "GuiSettingsStore.h"
 #include "Settings.h"
 
-#include <QAbstractButton>
+#include <QAbstractItemView>
+#include <QAction>
 #include <QApplication>
 #include <QDeadlineTimer>
-#include <QMessageBox>
 #include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QTest>
-#include <QTimer>
 #include <memory>
 
 namespace magpie::test {
@@ -26,12 +29,15 @@ inline void isolateSettings(const QTemporaryDir &dir)
     qunsetenv("MAGPIE_API_KEY");
 }
 
-inline std::unique_ptr<Executor> openExecutor(const QString &dataDir, int parallel = 2)
+inline std::unique_ptr<Executor> openExecutor(const QString &dataDir, int parallel = 2, bool holdWithoutImage = false,
+                                              const GuestImage &image = GuestImage())
 {
     ExecutorConfig cfg;
     cfg.dataDir = dataDir;
     cfg.maxParallel = parallel;
     cfg.accel = AccelMode::Tcg;
+    cfg.holdWithoutImage = holdWithoutImage;
+    cfg.image = image;
     auto ex = std::make_unique<Executor>(cfg);
     QString err;
     if (!ex->open(&err))
@@ -52,35 +58,48 @@ inline bool waitFinished(Executor &ex, const QString &id, int ms = 240000)
     return false;
 }
 
-// Answers the next QMessageBox that becomes modal by clicking its button with `role`. The box's
-// text and informative text end up in *seen (shared, since the answer happens later).
-inline std::shared_ptr<QString> answerNextMessageBox(QMessageBox::ButtonRole role, int timeoutMs = 20000)
+// Scrolls a view to a row and clicks it with the mouse, in the middle of the cell, as a person
+// does (Qt::ControlModifier adds to or removes from a multi-selection).
+inline void clickIndex(QAbstractItemView *view, const QModelIndex &index, Qt::KeyboardModifiers mods = Qt::NoModifier,
+                       Qt::MouseButton button = Qt::LeftButton)
 {
-    auto seen = std::make_shared<QString>();
-    auto *timer = new QTimer(qApp);
-    timer->setInterval(30);
-    const QDeadlineTimer until(timeoutMs);
-    QObject::connect(timer, &QTimer::timeout, timer, [timer, seen, role, until] {
-        auto *box = qobject_cast<QMessageBox *>(QApplication::activeModalWidget());
-        if (!box) {
-            if (until.hasExpired())
-                timer->deleteLater();
-            return;
-        }
-        *seen = box->text() + QLatin1Char('\n') + box->informativeText();
-        QAbstractButton *pick = nullptr;
-        for (QAbstractButton *b : box->buttons())
-            if (box->buttonRole(b) == role)
-                pick = b;
-        timer->stop();
-        timer->deleteLater();
-        if (pick)
-            pick->click();
-        else
-            box->reject();
-    });
-    timer->start();
-    return seen;
+    view->scrollTo(index);
+    QTest::mouseClick(view->viewport(), button, mods, view->visualRect(index).center());
+}
+
+inline void doubleClickIndex(QAbstractItemView *view, const QModelIndex &index)
+{
+    view->scrollTo(index);
+    const QPoint at = view->visualRect(index).center();
+    // A double click is a press, release, then a double-click event and a release.
+    QTest::mouseClick(view->viewport(), Qt::LeftButton, Qt::NoModifier, at);
+    QTest::mouseDClick(view->viewport(), Qt::LeftButton, Qt::NoModifier, at);
+}
+
+// The row of a model whose `role` data is `value` (column 0), or an invalid index.
+inline QModelIndex findRow(const QAbstractItemModel *m, int role, const QVariant &value)
+{
+    for (int r = 0; r < m->rowCount(); ++r)
+        if (m->index(r, 0).data(role) == value)
+            return m->index(r, 0);
+    return QModelIndex();
+}
+
+// Fires the action named `name` under `root`, as a menu entry or a button would: only when it
+// is enabled. False (and nothing fired) when it is missing or disabled.
+inline bool triggerAction(QObject *root, const QString &name)
+{
+    auto *a = root->findChild<QAction *>(name);
+    if (!a || !a->isEnabled())
+        return false;
+    a->trigger();
+    return true;
+}
+
+inline bool actionEnabled(QObject *root, const QString &name)
+{
+    auto *a = root->findChild<QAction *>(name);
+    return a && a->isEnabled();
 }
 
 } // namespace magpie::test

@@ -1,5 +1,7 @@
 #include "CleanupDialog.h"
 
+#include "DialogPlacement.h"
+#include "MessageBox.h"
 #include "UiFormat.h"
 
 #include <QDialogButtonBox>
@@ -81,6 +83,7 @@ CleanupDialog::CleanupDialog(Executor &executor, QString workspaceId, QWidget *p
     });
     updateSummary();
     updateButtons();
+    centreOnParentWindow(this);
     reload();
 }
 
@@ -214,15 +217,12 @@ void CleanupDialog::deleteSelected()
         shown << QStringLiteral("• /workspace/") + paths.at(i);
     if (paths.size() > 12)
         shown << tr("… and %1 more").arg(paths.size() - 12);
-    QMessageBox box(QMessageBox::Warning, tr("Delete files"),
-                    tr("Delete %1 from workspace “%2” for good?").arg(counted(paths.size(), tr("item"), tr("items")), m_id), QMessageBox::NoButton, this);
-    box.setInformativeText(tr("%1\n\nAbout %2 will be freed. The deletion runs as a job in this workspace's queue, after any job already waiting there.")
-                               .arg(shown.join(QLatin1Char('\n')), formatBytes(total)));
-    QPushButton *del = box.addButton(tr("Delete"), QMessageBox::DestructiveRole);
-    box.addButton(QMessageBox::Cancel);
-    box.setDefaultButton(QMessageBox::Cancel);
-    box.exec();
-    if (box.clickedButton() == del)
+    const auto answer = MessageBox::confirm(this, QStringLiteral("confirmDeleteFiles"), tr("Delete files"),
+                                            tr("Delete %1 from workspace “%2” for good?").arg(counted(paths.size(), tr("item"), tr("items")), m_id),
+                                            tr("%1\n\nAbout %2 will be freed. The deletion runs as a job in this workspace's queue, after any job already waiting there.")
+                                                .arg(shown.join(QLatin1Char('\n')), formatBytes(total)),
+                                            tr("Delete"));
+    if (answer == MessageBox::Action)
         deletePaths(paths);
 }
 

@@ -1,5 +1,7 @@
 #include "FileBrowser.h"
 
+#include "DialogPlacement.h"
+#include "FolderCache.h"
 #include "UiFormat.h"
 
 #include <QDialogButtonBox>
@@ -10,6 +12,7 @@
 #include <QHeaderView>
 #include <QLabel>
 #include <QPointer>
+#include <QProgressBar>
 #include <QPushButton>
 #include <QSaveFile>
 #include <QStyle>
@@ -18,8 +21,8 @@
 
 namespace magpie::ui {
 
-FileBrowser::FileBrowser(Executor &executor, QString workspaceId, QWidget *parent)
-    : QDialog(parent), m_ex(executor), m_id(std::move(workspaceId))
+FileBrowser::FileBrowser(Executor &executor, QString workspaceId, FolderCache *cache, QWidget *parent)
+    : QDialog(parent), m_ex(executor), m_id(std::move(workspaceId)), m_cache(cache)
 {
     setObjectName(QStringLiteral("fileBrowser"));
     setWindowTitle(tr("Files in workspace %1").arg(m_id));
@@ -42,6 +45,13 @@ FileBrowser::FileBrowser(Executor &executor, QString workspaceId, QWidget *paren
     m_status->setObjectName(QStringLiteral("filesStatus"));
     m_status->setWordWrap(true);
     m_status->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_busyBar = new QProgressBar(this);
+    m_busyBar->setObjectName(QStringLiteral("filesBusy"));
+    m_busyBar->setRange(0, 0); // busy: how long the VM takes is not known
+    m_busyBar->setTextVisible(false);
+    m_busyBar->setMaximumHeight(8);
+    m_busyBar->hide();
+    v->addWidget(m_busyBar);
     v->addWidget(m_status);
     auto *buttons = new QDialogButtonBox(this);
     m_download = buttons->addButton(tr("&Download…"), QDialogButtonBox::ActionRole);
@@ -56,9 +66,10 @@ FileBrowser::FileBrowser(Executor &executor, QString workspaceId, QWidget *paren
     connect(m_download, &QPushButton::clicked, this, &FileBrowser::downloadSelected);
     connect(m_refresh, &QPushButton::clicked, this, [this] { reload(); });
     connect(m_tree, &QTreeWidget::itemExpanded, this, &FileBrowser::onExpanded);
-    connect(m_tree, &QTreeWidget::currentItemChanged, this, &FileBrowser::updateButtons);
+    // Download follows the selection (not the current item, which a Ctrl+click leaves behind).
+    connect(m_tree, &QTreeWidget::itemSelectionChanged, this, &FileBrowser::updateButtons);
     connect(m_tree, &QTreeWidget::itemDoubleClicked, this, [this](QTreeWidgetItem *item) {
-        if (item && item->data(0, TypeRole).toString() == QLatin1String("file"))
+        if (item && item->isSelected() && item->data(0, TypeRole).toString() == QLatin1String("file"))
             downloadSelected();
     });
     connect(&m_ex, &Executor::workspacesChanged, this, [this] {
@@ -66,7 +77,14 @@ FileBrowser::FileBrowser(Executor &executor, QString workspaceId, QWidget *paren
             close(); // deleted
     });
     updateButtons();
-    reload();
+    centreOnParentWindow(this);
+    list(QString(), nullptr, true);
+}
+
+QString FileBrowser::selectedPath() const
+{
+    const QList<QTreeWidgetItem *> sel = m_tree->selectedItems();
+    return sel.isEmpty() ? QString() : sel.first()->data(0, PathRole).toString();
 }
 
 QTreeWidgetItem *FileBrowser::itemFor(const QString &path) const
@@ -88,7 +106,12 @@ void FileBrowser::setBusy(int delta)
 {
     m_busy = qMax(0, m_busy + delta);
     m_refresh->setEnabled(m_busy == 0);
-    if (m_busy > 0)
+    m_busyBar->setVisible(m_busy > 0);
+    if (m_busy > 0 && delta > 0)
+        setCursor(Qt::BusyCursor);
+    else if (m_busy == 0)
+        unsetCursor();
+    if (m_busy > 0 && delta > 0)
         m_status->setText(tr("Reading the workspace… (a short VM run; it waits until the workspace's running or queued jobs are done)"));
 }
 
@@ -96,7 +119,7 @@ void FileBrowser::reload(const QString &path)
 {
     if (path.isEmpty()) {
         m_tree->clear();
-        list(QString(), nullptr);
+        list(QString(), nullptr, false);
         return;
     }
     QTreeWidgetItem *it = itemFor(path);
@@ -104,11 +127,33 @@ void FileBrowser::reload(const QString &path)
         return;
     qDeleteAll(it->takeChildren());
     it->setData(0, LoadedRole, false);
-    list(path, it);
+    list(path, it, false);
 }
 
-void FileBrowser::list(const QString &path, QTreeWidgetItem *parentItem)
+void FileBrowser::showListed(const QString &shown, const QList<FileEntry> &entries, qint64 cachedAgeMs)
 {
+    if (m_busy > 0)
+        return;
+    int files = 0;
+    for (const FileEntry &e : entries)
+        files += e.type != QLatin1String("dir");
+    QString text = tr("%1: %2 folder(s), %3 file(s). Folders are read when you open them.").arg(shown).arg(entries.size() - files).arg(files);
+    if (cachedAgeMs >= 0)
+        text += QLatin1Char(' ') + tr("(Read %1 ago; Refresh reads it again.)").arg(formatDuration(cachedAgeMs));
+    m_status->setText(text);
+}
+
+void FileBrowser::list(const QString &path, QTreeWidgetItem *parentItem, bool useCache)
+{
+    const QString shown = path.isEmpty() ? QStringLiteral("/workspace") : QStringLiteral("/workspace/") + path;
+    if (useCache && m_cache) {
+        if (const auto cached = m_cache->get(m_id, path)) {
+            fill(parentItem, *cached);
+            showListed(shown, *cached, m_cache->ageMs(m_id, path));
+            QMetaObject::invokeMethod(this, [this, path] { emit listed(path); }, Qt::QueuedConnection);
+            return;
+        }
+    }
     if (parentItem) {
         parentItem->setData(0, LoadingRole, true);
         if (parentItem->childCount() == 0) {
@@ -118,8 +163,11 @@ void FileBrowser::list(const QString &path, QTreeWidgetItem *parentItem)
     }
     setBusy(+1);
     QPointer<FileBrowser> self(this);
-    const QString shown = path.isEmpty() ? QStringLiteral("/workspace") : QStringLiteral("/workspace/") + path;
-    m_ex.listFiles(m_id, path, [self, path, shown](std::optional<ExecError> err, QList<FileEntry> entries) {
+    QPointer<FolderCache> cache(m_cache);
+    const QString id = m_id;
+    m_ex.listFiles(m_id, path, [self, cache, id, path, shown](std::optional<ExecError> err, QList<FileEntry> entries) {
+        if (!err && cache)
+            cache->put(id, path, entries);
         if (!self)
             return;
         self->setBusy(-1);
@@ -139,15 +187,7 @@ void FileBrowser::list(const QString &path, QTreeWidgetItem *parentItem)
             return;
         }
         self->fill(parentItem, entries);
-        if (self->m_busy == 0) {
-            int files = 0;
-            for (const FileEntry &e : entries)
-                files += e.type != QLatin1String("dir");
-            self->m_status->setText(tr("%1: %2 folder(s), %3 file(s). Folders are read when you open them.")
-                                        .arg(shown)
-                                        .arg(entries.size() - files)
-                                        .arg(files));
-        }
+        self->showListed(shown, entries, -1);
         emit self->listed(path);
     });
 }
@@ -197,12 +237,13 @@ void FileBrowser::onExpanded(QTreeWidgetItem *item)
         return;
     if (item->data(0, LoadedRole).toBool() || item->data(0, LoadingRole).toBool())
         return;
-    list(item->data(0, PathRole).toString(), item);
+    list(item->data(0, PathRole).toString(), item, true);
 }
 
 void FileBrowser::updateButtons()
 {
-    QTreeWidgetItem *it = m_tree->currentItem();
+    const QList<QTreeWidgetItem *> sel = m_tree->selectedItems();
+    QTreeWidgetItem *it = sel.isEmpty() ? nullptr : sel.first();
     const bool file = it && it->data(0, TypeRole).toString() == QLatin1String("file");
     m_download->setEnabled(file);
     m_download->setToolTip(file ? tr("Save a copy of %1 on this computer").arg(it->data(0, PathRole).toString())
@@ -211,7 +252,8 @@ void FileBrowser::updateButtons()
 
 void FileBrowser::downloadSelected()
 {
-    QTreeWidgetItem *it = m_tree->currentItem();
+    const QList<QTreeWidgetItem *> sel = m_tree->selectedItems();
+    QTreeWidgetItem *it = sel.isEmpty() ? nullptr : sel.first();
     if (!it || it->data(0, TypeRole).toString() != QLatin1String("file"))
         return;
     const QString path = it->data(0, PathRole).toString();
@@ -229,11 +271,13 @@ void FileBrowser::downloadSelected()
 
 void FileBrowser::download(const QString &path, const QString &localFile)
 {
+    setBusy(+1);
     m_status->setText(tr("Reading %1 from the workspace…").arg(path));
     QPointer<FileBrowser> self(this);
     m_ex.readFile(m_id, path, [self, path, localFile](std::optional<ExecError> err, QByteArray data) {
         if (!self)
             return;
+        self->setBusy(-1);
         if (err) {
             self->m_status->setText(tr("Could not read %1: %2").arg(path, err->message));
             emit self->downloadFailed(path, err->message);

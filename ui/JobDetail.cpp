@@ -7,6 +7,8 @@
 #include "UiFormat.h"
 
 #include <QAction>
+#include <QClipboard>
+#include <QGuiApplication>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QStackedWidget>
@@ -59,6 +61,20 @@ JobDetail::JobDetail(Executor &executor, QWidget *parent)
     head->addSpacing(12);
     head->addWidget(m_summary, 1);
     head->addWidget(m_buttons);
+    m_copyPython = new QToolButton(page);
+    m_copyPython->setObjectName(QStringLiteral("copyPythonButton"));
+    m_copyPython->setText(tr("Copy as Python"));
+    m_copyPython->setToolTip(tr("Copy the client.jobs.run_and_wait(...) call that runs this job again from a script"));
+    m_copyPython->setAutoRaise(true);
+    m_copyCurl = new QToolButton(page);
+    m_copyCurl->setObjectName(QStringLiteral("copyCurlButton"));
+    m_copyCurl->setText(tr("Copy as curl"));
+    m_copyCurl->setToolTip(tr("Copy the curl request that submits this job again over the local HTTP API"));
+    m_copyCurl->setAutoRaise(true);
+    head->addWidget(m_copyPython);
+    head->addWidget(m_copyCurl);
+    connect(m_copyPython, &QToolButton::clicked, this, &JobDetail::copyAsPython);
+    connect(m_copyCurl, &QToolButton::clicked, this, &JobDetail::copyAsCurl);
     v->addLayout(head);
     m_notice = new QLabel(page);
     m_notice->setObjectName(QStringLiteral("detailNotice"));
@@ -111,6 +127,32 @@ void JobDetail::setActions(const QList<QAction *> &actions)
         b->setAutoRaise(true);
         m_buttons->layout()->addWidget(b);
     }
+}
+
+QString JobDetail::copyAsPython()
+{
+    return copySnippet(true);
+}
+
+QString JobDetail::copyAsCurl()
+{
+    return copySnippet(false);
+}
+
+QString JobDetail::copySnippet(bool python)
+{
+    const auto j = m_id.isEmpty() ? std::nullopt : m_ex.job(m_id);
+    if (!j)
+        return QString();
+    SnippetContext c = m_snippetContext ? m_snippetContext() : SnippetContext();
+    if (c.dataDir.isEmpty())
+        c.dataDir = m_ex.dataDir();
+    const bool withSize = j->stateful && !m_ex.workspace(j->workspaceId); // it is made again
+    const QString text = python ? CodeSnippets::python(*j, c, withSize) : CodeSnippets::curl(*j, c, withSize);
+    QGuiApplication::clipboard()->setText(text);
+    emit snippetCopied(python ? tr("Copied the Python SDK call that runs “%1” again.").arg(j->name)
+                              : tr("Copied the curl request that submits “%1” again.").arg(j->name));
+    return text;
 }
 
 int JobDetail::currentStream() const

@@ -2,11 +2,13 @@
 // following live while it runs, and its details (ids, times, resources, error).
 #pragma once
 
+#include "CodeSnippets.h"
 #include "Executor.h"
 
 #include <QStringDecoder>
 #include <QTimer>
 #include <QWidget>
+#include <functional>
 
 class QLabel;
 class QStackedWidget;
@@ -34,6 +36,13 @@ public:
     QString jobId() const { return m_id; }
     // Buttons in the header for these actions (cancel, re-run, …).
     void setActions(const QList<QAction *> &actions);
+    // Where the code snippets point (the running endpoint); asked at each copy.
+    void setSnippetContext(std::function<SnippetContext()> context) { m_snippetContext = std::move(context); }
+    // "Copy as Python" / "Copy as curl": the code that reproduces the shown job, to the clipboard.
+    QString copyAsPython();
+    QString copyAsCurl();
+    QToolButton *copyPythonButton() const { return m_copyPython; }
+    QToolButton *copyCurlButton() const { return m_copyCurl; }
 
     LogView *stdoutView() const { return m_out; }
     LogView *stderrView() const { return m_err; }
@@ -45,7 +54,11 @@ public:
     // The whole kept log of a stream (up to the log cap).
     QByteArray fullLog(int stream) const;
 
+signals:
+    void snippetCopied(const QString &what);
+
 private:
+    QString copySnippet(bool python);
     void onJobOutput(const QString &id, int stream, const QByteArray &data);
     void onJobChanged(const QString &id);
     void pull();
@@ -67,6 +80,8 @@ private:
     QStringDecoder m_decoder[3];
     QTimer m_pullTimer;
     QTimer m_tick; // the duration in the header ticks while the job runs
+    QToolButton *m_copyPython, *m_copyCurl;
+    std::function<SnippetContext()> m_snippetContext;
 };
 
 } // namespace magpie::ui

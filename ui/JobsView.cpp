@@ -1,9 +1,10 @@
 #include "JobsView.h"
 
+#include "ExampleJobs.h"
 #include "JobDetail.h"
-#include "JobsFilterProxy.h"
 #include "JobsModel.h"
 #include "UiFormat.h"
+#include "WelcomePage.h"
 
 #include <QAction>
 #include <QClipboard>
@@ -14,7 +15,9 @@
 #include <QItemSelectionModel>
 #include <QLabel>
 #include <QLineEdit>
+#include <QPushButton>
 #include <QSplitter>
+#include <QStackedWidget>
 #include <QStyle>
 #include <QTableView>
 #include <QVBoxLayout>
@@ -25,8 +28,6 @@ JobsView::JobsView(Executor &executor, QWidget *parent)
     : QWidget(parent), m_ex(executor)
 {
     m_model = new JobsModel(m_ex, this);
-    m_proxy = new JobsFilterProxy(this);
-    m_proxy->setSourceModel(m_model);
 
     auto *v = new QVBoxLayout(this);
     v->setContentsMargins(6, 6, 6, 0);
@@ -38,8 +39,6 @@ JobsView::JobsView(Executor &executor, QWidget *parent)
     m_status = new QComboBox(this);
     m_status->setObjectName(QStringLiteral("statusFilter"));
     m_status->addItem(tr("All statuses"), QString());
-    m_status->addItem(tr("Active (queued or running)"), QLatin1String(JobsFilterProxy::kActive));
-    m_status->addItem(tr("Finished"), QLatin1String(JobsFilterProxy::kFinished));
     for (JobStatus s : {JobStatus::Queued, JobStatus::Running, JobStatus::Completed, JobStatus::Failed, JobStatus::Cancelled, JobStatus::TimedOut})
         m_status->addItem(statusIcon(s, palette()), statusLabel(s), statusName(s));
     m_workspace = new QComboBox(this);
@@ -56,13 +55,12 @@ JobsView::JobsView(Executor &executor, QWidget *parent)
     bar->addWidget(m_count);
     v->addLayout(bar);
 
-    m_splitter = new QSplitter(Qt::Vertical, this);
+    m_pages = new QStackedWidget(this);
+    m_splitter = new QSplitter(Qt::Vertical, m_pages);
     m_splitter->setObjectName(QStringLiteral("jobsSplitter"));
     m_table = new QTableView(m_splitter);
     m_table->setObjectName(QStringLiteral("jobsTable"));
-    m_table->setModel(m_proxy);
-    m_table->setSortingEnabled(true);
-    m_table->sortByColumn(JobsModel::ColCreated, Qt::DescendingOrder);
+    m_table->setModel(m_model);
     m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
     m_table->setSelectionMode(QAbstractItemView::SingleSelection);
     m_table->setEditTriggers(QAbstractItemView::NoEditTriggers);
@@ -86,7 +84,10 @@ JobsView::JobsView(Executor &executor, QWidget *parent)
     m_splitter->setStretchFactor(0, 1);
     m_splitter->setStretchFactor(1, 1);
     m_splitter->setSizes({330, 370});
-    v->addWidget(m_splitter, 1);
+    m_welcome = new WelcomePage(m_pages);
+    m_pages->addWidget(m_splitter);
+    m_pages->addWidget(m_welcome);
+    v->addWidget(m_pages, 1);
 
     m_cancel = new QAction(style()->standardIcon(QStyle::SP_BrowserStop), tr("&Cancel job"), this);
     m_cancel->setObjectName(QStringLiteral("cancelJobAction"));
@@ -109,29 +110,35 @@ JobsView::JobsView(Executor &executor, QWidget *parent)
     connect(m_rerun, &QAction::triggered, this, &JobsView::rerunCurrent);
     connect(m_copy, &QAction::triggered, this, &JobsView::copyCurrentOutput);
     connect(m_rerunEdited, &QAction::triggered, this, [this] {
-        const auto j = m_ex.job(currentJobId());
+        const auto j = currentJobId().isEmpty() ? std::nullopt : m_ex.job(currentJobId());
         if (j)
             emit rerunEditedRequested(*j);
     });
+    connect(m_detail, &JobDetail::snippetCopied, this, &JobsView::statusMessage);
+    connect(m_welcome, &WelcomePage::runExampleRequested, this, &JobsView::runExample);
+    connect(m_welcome, &WelcomePage::newJobRequested, this, &JobsView::newJobRequested);
 
-    connect(m_search, &QLineEdit::textChanged, this, [this](const QString &t) {
-        m_proxy->setNameFilter(t);
+    m_searchDelay.setSingleShot(true);
+    m_searchDelay.setInterval(kSearchDelayMs);
+    connect(&m_searchDelay, &QTimer::timeout, this, &JobsView::applyFilter);
+    connect(m_search, &QLineEdit::textChanged, this, [this] { m_searchDelay.start(); });
+    connect(m_search, &QLineEdit::returnPressed, this, &JobsView::applyFilter);
+    connect(m_status, &QComboBox::currentIndexChanged, this, &JobsView::applyFilter);
+    connect(m_workspace, &QComboBox::currentIndexChanged, this, &JobsView::applyFilter);
+    // The actions follow the selection. (currentRowChanged fires before a click selects the
+    // row, and a Ctrl+click can deselect the current row; neither is what the user sees.)
+    connect(m_table->selectionModel(), &QItemSelectionModel::selectionChanged, this, &JobsView::onSelectionChanged);
+    connect(m_model, &QAbstractItemModel::modelReset, this, &JobsView::onSelectionChanged);
+    connect(m_model, &QAbstractItemModel::rowsRemoved, this, &JobsView::onSelectionChanged);
+    for (auto sig : {&QAbstractItemModel::rowsInserted, &QAbstractItemModel::rowsRemoved})
+        connect(m_model, sig, this, [this] {
+            updateCount();
+            updatePage();
+        });
+    connect(m_model, &QAbstractItemModel::modelReset, this, [this] {
         updateCount();
+        updatePage();
     });
-    connect(m_status, &QComboBox::currentIndexChanged, this, [this] {
-        m_proxy->setStatusFilter(m_status->currentData().toString());
-        updateCount();
-    });
-    connect(m_workspace, &QComboBox::currentIndexChanged, this, [this] {
-        m_proxy->setWorkspaceFilter(m_workspace->currentData().toString());
-        updateCount();
-    });
-    connect(m_table->selectionModel(), &QItemSelectionModel::currentRowChanged, this, &JobsView::onCurrentChanged);
-    connect(m_proxy, &QAbstractItemModel::rowsInserted, this, &JobsView::updateCount);
-    connect(m_proxy, &QAbstractItemModel::rowsRemoved, this, &JobsView::updateCount);
-    connect(m_proxy, &QAbstractItemModel::modelReset, this, &JobsView::updateCount);
-    connect(m_model, &QAbstractItemModel::rowsInserted, this, &JobsView::updateWorkspaceChoices);
-    connect(m_model, &QAbstractItemModel::modelReset, this, &JobsView::updateWorkspaceChoices);
     connect(&m_ex, &Executor::workspacesChanged, this, &JobsView::updateWorkspaceChoices);
     connect(&m_ex, &Executor::jobChanged, this, [this](const QString &id) {
         if (id == currentJobId())
@@ -139,28 +146,67 @@ JobsView::JobsView(Executor &executor, QWidget *parent)
     });
     updateWorkspaceChoices();
     updateCount();
+    updatePage();
     updateActions();
+}
+
+bool JobsView::isShowingWelcome() const
+{
+    return m_pages->currentWidget() == m_welcome;
+}
+
+void JobsView::updatePage()
+{
+    const bool empty = m_model->rowCount() == 0 && !m_model->isFiltered() && m_search->text().trimmed().isEmpty();
+    m_pages->setCurrentWidget(empty ? static_cast<QWidget *>(m_welcome) : m_splitter);
 }
 
 QString JobsView::currentJobId() const
 {
-    return m_detail->jobId();
+    const QModelIndexList rows = m_table->selectionModel()->selectedRows();
+    return rows.isEmpty() ? QString() : rows.first().data(JobsModel::RequestIdRole).toString();
+}
+
+void JobsView::applyFilter()
+{
+    m_searchDelay.stop();
+    JobFilter f;
+    f.nameContains = m_search->text().trimmed();
+    JobStatus s;
+    if (parseStatus(m_status->currentData().toString(), &s))
+        f.status = s;
+    f.workspaceId = m_workspace->currentData().toString();
+    const JobFilter now = m_model->filter();
+    if (now.nameContains == f.nameContains && now.status == f.status && now.workspaceId == f.workspaceId)
+        return;
+    const QString keep = currentJobId();
+    m_model->setFilter(f);
+    if (!keep.isEmpty()) {
+        const int row = m_model->rowOf(keep);
+        if (row >= 0)
+            m_table->selectionModel()->setCurrentIndex(m_model->index(row, 0), QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
+    }
 }
 
 bool JobsView::selectJob(const QString &requestId)
 {
-    const int srcRow = m_model->rowOf(requestId);
-    if (srcRow < 0)
+    const auto j = requestId.isEmpty() ? std::nullopt : m_ex.job(requestId);
+    if (!j)
         return false;
-    QModelIndex idx = m_proxy->mapFromSource(m_model->index(srcRow, 0));
-    if (!idx.isValid()) {
-        m_search->clear();
-        m_status->setCurrentIndex(0);
-        m_workspace->setCurrentIndex(0);
-        idx = m_proxy->mapFromSource(m_model->index(srcRow, 0));
-        if (!idx.isValid())
+    int row = m_model->ensureLoaded(requestId);
+    if (row < 0) { // hidden by a filter: show everything
+        {
+            const QSignalBlocker b1(m_search), b2(m_status), b3(m_workspace);
+            m_search->clear();
+            m_status->setCurrentIndex(0);
+            m_workspace->setCurrentIndex(0);
+        }
+        applyFilter();
+        row = m_model->ensureLoaded(requestId);
+        if (row < 0)
             return false;
     }
+    const QModelIndex idx = m_model->index(row, 0);
     m_table->selectionModel()->setCurrentIndex(idx, QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
     m_table->scrollTo(idx);
     return true;
@@ -175,8 +221,13 @@ void JobsView::focusSearch()
 void JobsView::showWorkspace(const QString &workspaceId)
 {
     updateWorkspaceChoices();
-    const int i = m_workspace->findData(workspaceId);
+    int i = m_workspace->findData(workspaceId);
+    if (i < 0 && !workspaceId.isEmpty()) {
+        m_workspace->addItem(workspaceId, workspaceId);
+        i = m_workspace->count() - 1;
+    }
     m_workspace->setCurrentIndex(i >= 0 ? i : 0);
+    applyFilter();
 }
 
 void JobsView::refresh()
@@ -188,16 +239,16 @@ void JobsView::refresh()
     updateWorkspaceChoices();
 }
 
-void JobsView::onCurrentChanged()
+void JobsView::onSelectionChanged()
 {
-    const QModelIndex idx = m_table->selectionModel()->currentIndex();
-    m_detail->setJob(idx.isValid() ? idx.data(JobsModel::RequestIdRole).toString() : QString());
+    m_detail->setJob(currentJobId());
     updateActions();
 }
 
 void JobsView::updateActions()
 {
-    const auto j = m_detail->jobId().isEmpty() ? std::nullopt : m_ex.job(m_detail->jobId());
+    const QString id = currentJobId();
+    const auto j = id.isEmpty() ? std::nullopt : m_ex.job(id);
     const bool has = j.has_value();
     m_cancel->setEnabled(has && !isFinished(j->status));
     m_rerun->setEnabled(has);
@@ -207,36 +258,32 @@ void JobsView::updateActions()
 
 void JobsView::updateWorkspaceChoices()
 {
-    QStringList ids = m_model->workspaceIds();
+    QStringList ids;
     for (const WorkspaceState &w : m_ex.workspaces())
-        if (!ids.contains(w.info.id))
-            ids << w.info.id;
-    ids.sort();
+        ids << w.info.id;
     const QString current = m_workspace->currentData().toString();
+    if (!current.isEmpty() && !ids.contains(current))
+        ids << current; // a deleted workspace's jobs stay in the history
+    ids.sort();
     QStringList have;
-    for (int i = 2; i < m_workspace->count(); ++i)
+    for (int i = 1; i < m_workspace->count(); ++i)
         have << m_workspace->itemData(i).toString();
-    if (have == ids && m_workspace->count() >= 2)
+    if (have == ids && m_workspace->count() >= 1)
         return;
     const QSignalBlocker block(m_workspace);
     m_workspace->clear();
     m_workspace->addItem(tr("All workspaces"), QString());
-    m_workspace->addItem(tr("No workspace (stateless)"), QLatin1String(JobsFilterProxy::kNoWorkspace));
     for (const QString &id : ids)
         m_workspace->addItem(id, id);
     const int i = m_workspace->findData(current);
     m_workspace->setCurrentIndex(i >= 0 ? i : 0);
-    if (i < 0 && !current.isEmpty()) {
-        m_proxy->setWorkspaceFilter(QString());
-        updateCount();
-    }
 }
 
 void JobsView::updateCount()
 {
-    const int shown = m_proxy->rowCount();
-    const int all = m_model->rowCount();
-    m_count->setText(shown == all ? counted(all, tr("job"), tr("jobs")) : tr("%1 of %2 jobs").arg(shown).arg(all));
+    const int n = m_model->matchingCount();
+    m_count->setText(m_model->isFiltered() ? tr("%1 matching").arg(counted(n, tr("job"), tr("jobs")))
+                                           : counted(n, tr("job"), tr("jobs")));
 }
 
 void JobsView::cancelCurrent()
@@ -257,7 +304,8 @@ void JobsView::cancelCurrent()
 
 void JobsView::rerunCurrent()
 {
-    const auto j = m_ex.job(currentJobId());
+    const QString id = currentJobId();
+    const auto j = id.isEmpty() ? std::nullopt : m_ex.job(id);
     if (!j)
         return;
     JobRequest r;
@@ -281,6 +329,25 @@ void JobsView::rerunCurrent()
     }
     selectJob(added->requestId);
     emit statusMessage(tr("Queued “%1” again.").arg(added->name));
+}
+
+bool JobsView::runExample()
+{
+    QString last;
+    for (const JobRequest &r : ExampleJobs::counter()) {
+        ExecError e;
+        const auto j = m_ex.submit(r, &e);
+        if (!j) {
+            emit errorMessage(tr("Cannot run the example"), e.message);
+            return false;
+        }
+        last = j->requestId;
+    }
+    selectJob(last);
+    emit statusMessage(tr("Queued the example: %1 runs of the counter on workspace “%2”; they run one after another.")
+                           .arg(ExampleJobs::kRuns)
+                           .arg(QLatin1String(ExampleJobs::kWorkspace)));
+    return true;
 }
 
 void JobsView::copyCurrentOutput()

@@ -1,11 +1,17 @@
 #include "MainWindow.h"
 
-#include "ApiEndpoint.h"
+#include "DialogPlacement.h"
+#include "EndpointControl.h"
+#include "ImageBanner.h"
 #include "JobDetail.h"
 #include "JobsModel.h"
+#include "JobNotifier.h"
 #include "JobsView.h"
+#include "MessageBox.h"
 #include "NewJobDialog.h"
 #include "SettingsDialog.h"
+#include "Theme.h"
+#include "TrayNotificationBackend.h"
 #include "UiFormat.h"
 #include "WorkspacesView.h"
 
@@ -21,16 +27,16 @@
 #include <QSplitter>
 #include <QStatusBar>
 #include <QStyle>
-#include <QStyleFactory>
 #include <QSystemTrayIcon>
 #include <QTabWidget>
 #include <QTableView>
 #include <QToolBar>
+#include <QVBoxLayout>
 
 namespace magpie::ui {
 
-MainWindow::MainWindow(Executor &executor, ApiEndpoint *endpoint, Settings settings, QWidget *parent)
-    : QMainWindow(parent), m_ex(executor), m_endpoint(endpoint), m_settings(std::move(settings))
+MainWindow::MainWindow(Executor &executor, EndpointControl *endpoint, SettingsStore &store, QWidget *parent)
+    : QMainWindow(parent), m_ex(executor), m_endpoint(endpoint), m_store(store), m_settings(store.load())
 {
     setObjectName(QStringLiteral("mainWindow"));
     setWindowTitle(tr("Magpie Desktop"));
@@ -44,7 +50,14 @@ MainWindow::MainWindow(Executor &executor, ApiEndpoint *endpoint, Settings setti
     m_workspaces = new WorkspacesView(m_ex, m_tabs);
     m_tabs->addTab(m_jobs, tr("&Jobs"));
     m_tabs->addTab(m_workspaces, tr("&Workspaces"));
-    setCentralWidget(m_tabs);
+    auto *central = new QWidget(this);
+    auto *cv = new QVBoxLayout(central);
+    cv->setContentsMargins(0, 0, 0, 0);
+    cv->setSpacing(0);
+    m_banner = new ImageBanner(m_ex, ImageSetup(), central);
+    cv->addWidget(m_banner);
+    cv->addWidget(m_tabs, 1);
+    setCentralWidget(central);
 
     m_poolLabel = new QLabel(this);
     m_poolLabel->setObjectName(QStringLiteral("poolLabel"));
@@ -54,14 +67,17 @@ MainWindow::MainWindow(Executor &executor, ApiEndpoint *endpoint, Settings setti
     statusBar()->addPermanentWidget(m_poolLabel);
     statusBar()->addPermanentWidget(m_endpointLabel);
 
+    m_notifier = new JobNotifier(m_ex, this, this);
+    m_jobs->detail()->setSnippetContext([this] { return snippetContext(); });
     buildActions();
     buildTray();
 
     connect(&m_ex, &Executor::poolChanged, this, &MainWindow::updateStatus);
-    connect(m_jobs->model(), &JobsModel::jobFinished, this, &MainWindow::onJobFinished);
+    connect(&m_ex, &Executor::jobChanged, this, &MainWindow::updateStatus);
     connect(m_jobs, &JobsView::statusMessage, this, [this](const QString &t) { statusBar()->showMessage(t, 6000); });
     connect(m_jobs, &JobsView::errorMessage, this, &MainWindow::showError);
     connect(m_jobs, &JobsView::rerunEditedRequested, this, &MainWindow::openRerunEdited);
+    connect(m_jobs, &JobsView::newJobRequested, this, [this] { openNewJob(); });
     connect(m_workspaces, &WorkspacesView::statusMessage, this, [this](const QString &t) { statusBar()->showMessage(t, 6000); });
     connect(m_workspaces, &WorkspacesView::newJobRequested, this, [this](const QString &id) { openNewJob(id); });
     connect(m_workspaces, &WorkspacesView::showJobsRequested, this, [this](const QString &id) {
@@ -72,13 +88,29 @@ MainWindow::MainWindow(Executor &executor, ApiEndpoint *endpoint, Settings setti
         statusBar()->showMessage(tr("Queued “%1”.").arg(m_ex.job(id) ? m_ex.job(id)->name : id), 6000);
     });
     if (m_endpoint)
-        connect(m_endpoint, &ApiEndpoint::changed, this, &MainWindow::updateEndpoint);
+        connect(m_endpoint, &EndpointControl::changed, this, &MainWindow::updateEndpoint);
     updateStatus();
     updateEndpoint();
     restoreWindowState();
 }
 
 MainWindow::~MainWindow() = default;
+
+SnippetContext MainWindow::snippetContext() const
+{
+    SnippetContext c;
+    c.dataDir = m_ex.dataDir();
+    if (m_endpoint) {
+        c.url = m_endpoint->url();
+        c.keyFile = m_endpoint->keyFile();
+    }
+    return c;
+}
+
+void MainWindow::setImageSetup(const ImageSetup &setup)
+{
+    m_banner->setSetup(setup);
+}
 
 void MainWindow::buildActions()
 {
@@ -199,6 +231,8 @@ void MainWindow::buildTray()
     });
     connect(m_tray, &QSystemTrayIcon::messageClicked, m_showWindow, &QAction::trigger);
     m_tray->show();
+    m_trayNotifications = std::make_unique<TrayNotificationBackend>(m_tray);
+    m_notifier->setBackend(m_trayNotifications.get());
 }
 
 void MainWindow::updateStatus()
@@ -248,6 +282,7 @@ NewJobDialog *MainWindow::openNewJob(const QString &workspaceId)
         const auto j = m_ex.job(id);
         statusBar()->showMessage(tr("Queued “%1”.").arg(j ? j->name : id), 6000);
     });
+    centreOnParentWindow(d);
     d->show();
     d->raise();
     d->activateWindow();
@@ -268,9 +303,9 @@ SettingsDialog *MainWindow::openSettings()
         m_settingsDialog->activateWindow();
         return m_settingsDialog;
     }
-    auto *d = new SettingsDialog(m_ex, m_endpoint, m_settings, m_ex.dataDir(), this);
+    auto *d = new SettingsDialog(m_ex, m_endpoint, m_store, m_settings, m_ex.dataDir(), this);
     d->setAttribute(Qt::WA_DeleteOnClose);
-    connect(d, &SettingsDialog::applied, this, [this](const Settings &s) {
+    connect(d, &SettingsDialog::applied, this, [this](const WindowSettings &s) {
         const bool themeChanged = s.theme != m_settings.theme;
         m_settings = s;
         if (themeChanged)
@@ -279,6 +314,7 @@ SettingsDialog *MainWindow::openSettings()
         updateEndpoint();
     });
     m_settingsDialog = d;
+    centreOnParentWindow(d);
     d->open();
     return d;
 }
@@ -311,45 +347,22 @@ void MainWindow::deleteSelected()
         statusBar()->showMessage(tr("“%1” has finished; finished jobs stay in the history.").arg(j->name), 5000);
         return;
     }
-    const auto r = QMessageBox::question(this, tr("Cancel job"),
-                                         j->status == JobStatus::Running ? tr("Cancel “%1”? Its VM is stopped now.").arg(j->name)
-                                                                         : tr("Cancel “%1” before it starts?").arg(j->name),
-                                         QMessageBox::Yes | QMessageBox::No, QMessageBox::No);
-    if (r == QMessageBox::Yes)
+    const auto r = MessageBox::question(this, tr("Cancel job"),
+                                        j->status == JobStatus::Running ? tr("Cancel “%1”? Its VM is stopped now.").arg(j->name)
+                                                                        : tr("Cancel “%1” before it starts?").arg(j->name));
+    if (r == MessageBox::Yes)
         m_jobs->cancelCurrent();
-}
-
-void MainWindow::onJobFinished(const QString &requestId)
-{
-    updateStatus();
-    if (!m_tray || (isVisible() && !isMinimized()))
-        return;
-    const auto j = m_ex.job(requestId);
-    if (!j)
-        return;
-    QString body = statusLabel(j->status);
-    if (j->exitCode)
-        body += tr(" (exit code %1)").arg(*j->exitCode);
-    if (j->durationMs)
-        body += tr(" after %1").arg(formatDuration(*j->durationMs));
-    if (!j->error.isEmpty())
-        body += QStringLiteral("\n") + j->error.left(200);
-    const auto icon = j->status == JobStatus::Completed ? QSystemTrayIcon::Information
-                      : j->status == JobStatus::Cancelled ? QSystemTrayIcon::Information
-                                                          : QSystemTrayIcon::Warning;
-    m_tray->showMessage(tr("Job finished: %1").arg(j->name), body, icon, 8000);
 }
 
 bool MainWindow::quitRequested()
 {
     const PoolStatus p = m_ex.pool();
     if (m_confirmQuit && p.running > 0) {
-        const auto r = QMessageBox::question(this, tr("Quit Magpie Desktop"),
-                                             tr("%1 running. Quitting stops their VMs and records them as interrupted; "
-                                                "queued jobs start again next time. Quit anyway?")
-                                                 .arg(counted(p.running, tr("job is"), tr("jobs are"))),
-                                             QMessageBox::Yes | QMessageBox::No, QMessageBox::No);
-        if (r != QMessageBox::Yes)
+        const auto r = MessageBox::question(this, tr("Quit Magpie Desktop"),
+                                            tr("%1 running. Quitting stops their VMs and records them as interrupted; "
+                                               "queued jobs start again next time. Quit anyway?")
+                                                .arg(counted(p.running, tr("job is"), tr("jobs are"))));
+        if (r != MessageBox::Yes)
             return false;
     }
     m_quitting = true;
@@ -396,7 +409,7 @@ void MainWindow::changeEvent(QEvent *event)
 
 void MainWindow::saveWindowState()
 {
-    auto st = Settings::store();
+    auto st = m_store.stateStore();
     st->setValue(QStringLiteral("ui/geometry"), saveGeometry());
     st->setValue(QStringLiteral("ui/windowState"), QMainWindow::saveState());
     st->setValue(QStringLiteral("ui/lastTab"), m_tabs->currentIndex());
@@ -409,7 +422,7 @@ void MainWindow::saveWindowState()
 
 void MainWindow::restoreWindowState()
 {
-    auto st = Settings::store();
+    auto st = m_store.stateStore();
     if (st->contains(QStringLiteral("ui/geometry")))
         restoreGeometry(st->value(QStringLiteral("ui/geometry")).toByteArray());
     if (st->contains(QStringLiteral("ui/windowState")))
@@ -429,7 +442,7 @@ void MainWindow::restoreWindowState()
 
 void MainWindow::showError(const QString &title, const QString &text)
 {
-    QMessageBox::warning(this, title, text);
+    MessageBox::warning(this, title, text);
 }
 
 void MainWindow::showAbout()
@@ -454,42 +467,7 @@ void MainWindow::showApiHelp()
 
 void MainWindow::applyTheme(const QString &theme)
 {
-    static const QString systemStyle = QApplication::style() ? QApplication::style()->name() : QString();
-    static const QPalette systemPalette = QApplication::palette();
-    if (theme == QLatin1String("dark")) {
-        QApplication::setStyle(QStyleFactory::create(QStringLiteral("Fusion")));
-        QPalette p;
-        const QColor window(0x2b, 0x2d, 0x31), base(0x1e, 0x1f, 0x22), text(0xe6, 0xe6, 0xe6), disabled(0x80, 0x80, 0x80);
-        p.setColor(QPalette::Window, window);
-        p.setColor(QPalette::WindowText, text);
-        p.setColor(QPalette::Base, base);
-        p.setColor(QPalette::AlternateBase, QColor(0x26, 0x28, 0x2b));
-        p.setColor(QPalette::ToolTipBase, QColor(0x3c, 0x3f, 0x41));
-        p.setColor(QPalette::ToolTipText, text);
-        p.setColor(QPalette::PlaceholderText, disabled);
-        p.setColor(QPalette::Text, text);
-        p.setColor(QPalette::Button, QColor(0x35, 0x37, 0x3b));
-        p.setColor(QPalette::ButtonText, text);
-        p.setColor(QPalette::BrightText, QColor(0xff, 0x6b, 0x6b));
-        p.setColor(QPalette::Light, QColor(0x45, 0x48, 0x4c));
-        p.setColor(QPalette::Midlight, QColor(0x3a, 0x3c, 0x40));
-        p.setColor(QPalette::Mid, QColor(0x50, 0x53, 0x57));
-        p.setColor(QPalette::Dark, QColor(0x1a, 0x1b, 0x1d));
-        p.setColor(QPalette::Shadow, Qt::black);
-        p.setColor(QPalette::Highlight, QColor(0x2f, 0x6f, 0xb3));
-        p.setColor(QPalette::HighlightedText, Qt::white);
-        p.setColor(QPalette::Link, QColor(0x6c, 0xb6, 0xff));
-        for (QPalette::ColorRole r : {QPalette::WindowText, QPalette::Text, QPalette::ButtonText})
-            p.setColor(QPalette::Disabled, r, disabled);
-        QApplication::setPalette(p);
-    } else if (theme == QLatin1String("light")) {
-        QApplication::setStyle(QStyleFactory::create(QStringLiteral("Fusion")));
-        QApplication::setPalette(QApplication::style()->standardPalette());
-    } else {
-        if (!systemStyle.isEmpty())
-            QApplication::setStyle(QStyleFactory::create(systemStyle));
-        QApplication::setPalette(systemPalette);
-    }
+    ui::applyTheme(theme);
 }
 
 } // namespace magpie::ui

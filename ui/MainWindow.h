@@ -1,14 +1,18 @@
 // MainWindow.h — the desktop window: the Jobs and Workspaces tabs, menus, toolbar and
 // shortcuts, the status bar (running/queued counts, the HTTP endpoint), the tray icon with a
-// notification when a job finishes while the window is hidden, and the restored window state.
+// notification when a job finishes while the window is not active (JobNotifier), the guest
+// image banner, and the restored window state.
 // It drives the same Executor as the HTTP API, so jobs from SDK scripts show up live.
 #pragma once
 
 #include "Executor.h"
-#include "Settings.h"
+#include "CodeSnippets.h"
+#include "ImageSetup.h"
+#include "WindowSettings.h"
 
 #include <QMainWindow>
 #include <QPointer>
+#include <memory>
 
 class QAction;
 class QLabel;
@@ -17,8 +21,11 @@ class QTabWidget;
 
 namespace magpie::ui {
 
-class ApiEndpoint;
+class EndpointControl;
+class ImageBanner;
+class JobNotifier;
 class JobsView;
+class NotificationBackend;
 class NewJobDialog;
 class SettingsDialog;
 class WorkspacesView;
@@ -30,7 +37,8 @@ public:
     enum Tab { JobsTab = 0, WorkspacesTab = 1 };
 
     // `endpoint` may be null (no HTTP endpoint, e.g. in tests that run HttpApi themselves).
-    MainWindow(Executor &executor, ApiEndpoint *endpoint, Settings settings, QWidget *parent = nullptr);
+    // `store` gives the settings and keeps them; it must outlive the window.
+    MainWindow(Executor &executor, EndpointControl *endpoint, SettingsStore &store, QWidget *parent = nullptr);
     ~MainWindow() override;
 
     JobsView *jobsView() const { return m_jobs; }
@@ -39,7 +47,13 @@ public:
     QLabel *poolLabel() const { return m_poolLabel; }
     QLabel *endpointLabel() const { return m_endpointLabel; }
     QSystemTrayIcon *trayIcon() const { return m_tray; }
-    const Settings &settings() const { return m_settings; }
+    JobNotifier *notifier() const { return m_notifier; }
+    ImageBanner *imageBanner() const { return m_banner; }
+    // Where the code snippets (job details, Settings) point: this window's endpoint.
+    SnippetContext snippetContext() const;
+    // How this installation builds the guest image (for the banner's command and "Build now").
+    void setImageSetup(const ImageSetup &setup);
+    const WindowSettings &settings() const { return m_settings; }
 
     // Opens the new-job form (with a workspace picked, when given) and returns it.
     NewJobDialog *openNewJob(const QString &workspaceId = QString());
@@ -70,19 +84,22 @@ private:
     void buildTray();
     void updateStatus();
     void updateEndpoint();
-    void onJobFinished(const QString &requestId);
     void showError(const QString &title, const QString &text);
     void showAbout();
     void showApiHelp();
 
     Executor &m_ex;
-    ApiEndpoint *m_endpoint;
-    Settings m_settings;
+    EndpointControl *m_endpoint;
+    SettingsStore &m_store;
+    WindowSettings m_settings;
     QTabWidget *m_tabs;
+    ImageBanner *m_banner;
     JobsView *m_jobs;
     WorkspacesView *m_workspaces;
     QLabel *m_poolLabel, *m_endpointLabel;
     QSystemTrayIcon *m_tray = nullptr;
+    std::unique_ptr<NotificationBackend> m_trayNotifications;
+    JobNotifier *m_notifier;
     QAction *m_newJob, *m_settingsAction, *m_quit, *m_refresh, *m_search, *m_delete, *m_showWindow;
     QPointer<SettingsDialog> m_settingsDialog;
     bool m_confirmQuit = true;

@@ -1,5 +1,7 @@
 #include "NewJobDialog.h"
 
+#include "MessageBox.h"
+
 #include "BashHighlighter.h"
 #include "CodeEditor.h"
 #include "EnvTable.h"
@@ -391,7 +393,7 @@ bool NewJobDialog::run()
     const auto j = m_ex.submit(request(), &e);
     if (!j) {
         m_problemLabel->setText(tr("Could not queue the job: %1").arg(e.message));
-        QMessageBox::warning(this, tr("Could not queue the job"), e.message);
+        MessageBox::warning(this, tr("Could not queue the job"), e.message);
         return false;
     }
     emit submitted(j->requestId);

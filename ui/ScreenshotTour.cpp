@@ -3,6 +3,8 @@
 #include "CleanupDialog.h"
 #include "Executor.h"
 #include "FileBrowser.h"
+#include "ImageBanner.h"
+#include "ImageBuilder.h"
 #include "JobDetail.h"
 #include "JobTemplates.h"
 #include "JobsView.h"
@@ -15,6 +17,8 @@
 #include <QComboBox>
 #include <QDir>
 #include <QFile>
+#include <QGroupBox>
+#include <QPushButton>
 #include <QJsonDocument>
 #include <QTabWidget>
 #include <QTreeWidget>
@@ -72,6 +76,14 @@ void ScreenshotTour::start()
     const QString ws = m_spec.value(QStringLiteral("workspace")).toString();
     const QString browseWs = m_spec.value(QStringLiteral("browse_workspace")).toString(ws);
     MainWindow *w = &m_window;
+    const Step finish = [this, w](auto) {
+        QFile done(m_dir + QStringLiteral("/done"));
+        if (done.open(QIODevice::WriteOnly))
+            done.write("ok\n");
+        done.close();
+        log(QStringLiteral("done"));
+        after(200, [w] { w->forceQuit(); });
+    };
 
     m_steps << [w](auto next) {
         w->showNormal();
@@ -79,6 +91,42 @@ void ScreenshotTour::start()
         w->tabs()->setCurrentIndex(MainWindow::JobsTab);
         after(500, next);
     };
+    if (m_spec.value(QStringLiteral("first_run")).toBool()) {
+        m_steps << [this, w](auto next) {
+            w->imageBanner()->refresh();
+            after(600, [this, w, next] {
+                save(w, QStringLiteral("first-run"));
+                next();
+            });
+        };
+        if (m_spec.value(QStringLiteral("build_image")).toBool())
+            m_steps << [this, w](auto next) {
+                ImageBanner *b = w->imageBanner();
+                auto done = std::make_shared<bool>(false);
+                connect(b, &ImageBanner::buildFinished, b, [this, w, next, done](bool ok, const QString &msg) {
+                    log(QStringLiteral("image build: %1 %2").arg(ok ? QStringLiteral("ok") : QStringLiteral("FAILED"), msg));
+                    *done = true;
+                    after(300, [this, w, next] {
+                        save(w, QStringLiteral("image-built"));
+                        next();
+                    });
+                });
+                b->buildButton()->click();
+                // Shot while it runs: once the log has a few lines (or after two seconds).
+                auto shoot = std::make_shared<std::function<void(int)>>();
+                *shoot = [this, w, b, done, shoot](int tries) {
+                    if (*done)
+                        return;
+                    if (b->builder() && b->builder()->log().count(QLatin1Char('\n')) < 3 && tries < 40)
+                        return after(50, [shoot, tries] { (*shoot)(tries + 1); });
+                    save(w, QStringLiteral("image-building"));
+                };
+                after(0, [shoot] { (*shoot)(0); });
+            };
+        m_steps << finish;
+        runStep(0);
+        return;
+    }
     if (!job.isEmpty())
         m_steps << [this, w, job](auto next) {
             w->jobsView()->selectJob(job);
@@ -209,15 +257,23 @@ void ScreenshotTour::start()
                 next();
             });
         };
-    m_steps << [this, w](auto next) {
-        SettingsDialog *d = w->openSettings();
-        d->adjustSize();
-        after(700, [this, d, next] {
-            save(d, QStringLiteral("settings"));
-            d->reject();
-            next();
-        });
-    };
+    if (!m_spec.value(QStringLiteral("first_run")).toBool())
+        m_steps << [this, w](auto next) {
+            SettingsDialog *d = w->openSettings();
+            d->adjustSize();
+            after(700, [this, d, next] {
+                save(d, QStringLiteral("settings"));
+                if (auto *box = d->findChild<QGroupBox *>(QStringLiteral("snippetsBox"))) {
+                    save(box, QStringLiteral("snippets"));
+                    if (auto *tabs = box->findChild<QTabWidget *>(QStringLiteral("snippetTabs"))) {
+                        tabs->setCurrentIndex(1);
+                        save(box, QStringLiteral("snippets-cloud"));
+                    }
+                }
+                d->reject();
+                next();
+            });
+        };
     if (m_spec.value(QStringLiteral("theme_dark")).toBool())
         m_steps << [this, w, job](auto next) {
             MainWindow::applyTheme(QStringLiteral("dark"));
@@ -241,14 +297,7 @@ void ScreenshotTour::start()
                 });
             });
         };
-    m_steps << [this, w](auto) {
-        QFile done(m_dir + QStringLiteral("/done"));
-        if (done.open(QIODevice::WriteOnly))
-            done.write("ok\n");
-        done.close();
-        log(QStringLiteral("done"));
-        after(200, [w] { w->forceQuit(); });
-    };
+    m_steps << finish;
     runStep(0);
 }
 

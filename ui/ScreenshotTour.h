@@ -5,6 +5,9 @@
 //
 // DIR/take: {"job": id, "running_job": id, "failed_job": id, "workspace": id,
 //            "browse_workspace": id, "theme_dark": true}
+//        or, on an empty history: {"first_run": true, "build_image": true} — the welcome page
+//        with the image banner (first-run.png), then "Build now" pressed and the window shot
+//        while it builds (image-building.png) and after (image-built.png).
 #pragma once
 
 #include <QJsonObject>

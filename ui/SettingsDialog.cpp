@@ -1,7 +1,8 @@
 #include "SettingsDialog.h"
 
-#include "ApiEndpoint.h"
-#include "DataDir.h"
+#include "CodeSnippets.h"
+#include "EndpointControl.h"
+#include "MessageBox.h"
 #include "UiFormat.h"
 
 #include <QCheckBox>
@@ -18,6 +19,8 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QMessageBox>
+#include <QPlainTextEdit>
+#include <QTabWidget>
 #include <QPushButton>
 #include <QSpinBox>
 #include <QStyle>
@@ -48,14 +51,18 @@ void setError(QLabel *label, const QString &text)
 }
 } // namespace
 
-SettingsDialog::SettingsDialog(Executor &executor, ApiEndpoint *endpoint, const Settings &current, const QString &activeDataDir,
-                               QWidget *parent)
-    : QDialog(parent), m_ex(executor), m_endpoint(endpoint), m_current(current), m_activeDataDir(activeDataDir)
+SettingsDialog::SettingsDialog(Executor &executor, EndpointControl *endpoint, SettingsStore &store, const WindowSettings &current,
+                               const QString &activeDataDir, QWidget *parent)
+    : QDialog(parent), m_ex(executor), m_endpoint(endpoint), m_store(store), m_current(current), m_activeDataDir(activeDataDir)
 {
     setObjectName(QStringLiteral("settingsDialog"));
     setWindowTitle(tr("Settings"));
     setMinimumWidth(640);
-    auto *v = new QVBoxLayout(this);
+    auto *outer = new QVBoxLayout(this);
+    auto *columns = new QHBoxLayout;
+    auto *v = new QVBoxLayout; // the settings; the snippets go in a second column
+    columns->addLayout(v, 3);
+    outer->addLayout(columns, 1);
 
     // ---- jobs and VMs
     auto *vmBox = new QGroupBox(tr("Jobs and VMs"), this);
@@ -63,7 +70,7 @@ SettingsDialog::SettingsDialog(Executor &executor, ApiEndpoint *endpoint, const 
     auto *dirRow = new QHBoxLayout;
     m_dataDir = new QLineEdit(current.dataDir, vmBox);
     m_dataDir->setObjectName(QStringLiteral("dataDirEdit"));
-    m_dataDir->setPlaceholderText(DataDir::defaultPath());
+    m_dataDir->setPlaceholderText(m_store.defaultDataDir());
     auto *browse = new QPushButton(tr("Choose…"), vmBox);
     dirRow->addWidget(m_dataDir, 1);
     dirRow->addWidget(browse);
@@ -163,9 +170,55 @@ SettingsDialog::SettingsDialog(Executor &executor, ApiEndpoint *endpoint, const 
     v->addWidget(apiBox);
     apiBox->setVisible(m_endpoint != nullptr);
 
+    // ---- from scripts
+    auto *codeBox = new QGroupBox(tr("Use it from a script"), this);
+    codeBox->setObjectName(QStringLiteral("snippetsBox"));
+    auto *cf = new QFormLayout(codeBox);
+    auto *urlRow = new QHBoxLayout;
+    m_url = new QLineEdit(codeBox);
+    m_url->setObjectName(QStringLiteral("apiUrlEdit"));
+    m_url->setReadOnly(true);
+    m_url->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
+    auto *copyUrl = new QPushButton(tr("Copy"), codeBox);
+    copyUrl->setObjectName(QStringLiteral("copyUrlButton"));
+    urlRow->addWidget(m_url, 1);
+    urlRow->addWidget(copyUrl);
+    cf->addRow(tr("Base URL:"), urlRow);
+    m_keyWhere = note(codeBox, QString(), "keyLocation");
+    cf->addRow(tr("Key:"), m_keyWhere);
+    auto *tabs = new QTabWidget(codeBox);
+    tabs->setObjectName(QStringLiteral("snippetTabs"));
+    auto snippetTab = [&](const QString &title, const char *name, QPlainTextEdit **edit) {
+        auto *page = new QWidget(tabs);
+        auto *pv = new QVBoxLayout(page);
+        pv->setContentsMargins(4, 4, 4, 4);
+        *edit = new QPlainTextEdit(page);
+        (*edit)->setObjectName(QLatin1String(name));
+        (*edit)->setReadOnly(true);
+        (*edit)->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
+        (*edit)->setLineWrapMode(QPlainTextEdit::NoWrap);
+        (*edit)->setMinimumHeight(260);
+        auto *copy = new QPushButton(tr("Copy snippet"), page);
+        copy->setObjectName(QStringLiteral("%1Copy").arg(QLatin1String(name)));
+        QPlainTextEdit *e = *edit;
+        connect(copy, &QPushButton::clicked, this, [e] { QGuiApplication::clipboard()->setText(e->toPlainText()); });
+        pv->addWidget(*edit, 1);
+        pv->addWidget(copy, 0, Qt::AlignRight);
+        tabs->addTab(page, title);
+    };
+    snippetTab(tr("Magpie Desktop SDK"), "ourSdkSnippet", &m_ourSdk);
+    snippetTab(tr("Magpie Cloud SDK"), "cloudSdkSnippet", &m_cloudSdk);
+    cf->addRow(tabs);
+    connect(copyUrl, &QPushButton::clicked, this, [this] { QGuiApplication::clipboard()->setText(m_url->text()); });
+    columns->addWidget(codeBox, 2);
+    codeBox->setVisible(m_endpoint != nullptr);
+    if (m_endpoint)
+        setMinimumWidth(1100);
+
     auto *buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, this);
     m_ok = buttons->button(QDialogButtonBox::Ok);
-    v->addWidget(buttons);
+    v->addStretch(1);
+    outer->addWidget(buttons);
 
     connect(buttons, &QDialogButtonBox::accepted, this, &SettingsDialog::accept);
     connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
@@ -185,17 +238,16 @@ SettingsDialog::SettingsDialog(Executor &executor, ApiEndpoint *endpoint, const 
         m_keyInfo->setText(tr("Copied the key to the clipboard."));
     });
     connect(m_regenerate, &QPushButton::clicked, this, [this] {
-        const auto r = QMessageBox::question(this, tr("Regenerate the API key"),
-                                             tr("Make a new API key? Scripts and SDK clients that use the current key get "
-                                                "“401 unauthorized” until they read the new one (the SDK reads it from the data folder)."),
-                                             QMessageBox::Yes | QMessageBox::Cancel, QMessageBox::Cancel);
-        if (r == QMessageBox::Yes)
+        const auto r = MessageBox::question(this, tr("Regenerate the API key"),
+                                            tr("Make a new API key? Scripts and SDK clients that use the current key get "
+                                               "“401 unauthorized” until they read the new one (the SDK reads it from the data folder)."));
+        if (r == MessageBox::Yes)
             regenerateKey();
     });
     connect(m_accel, &QComboBox::currentIndexChanged, this, &SettingsDialog::refreshAccel);
     connect(&m_ex, &Executor::poolChanged, this, &SettingsDialog::refreshAccel);
     if (m_endpoint)
-        connect(m_endpoint, &ApiEndpoint::changed, this, &SettingsDialog::refreshEndpoint);
+        connect(m_endpoint, &EndpointControl::changed, this, &SettingsDialog::refreshEndpoint);
     refreshAccel();
     refreshEndpoint();
     revalidate();
@@ -230,6 +282,14 @@ void SettingsDialog::refreshEndpoint()
     m_regenerate->setToolTip(env ? tr("The key comes from MAGPIE_API_KEY; change it there") : tr("Make a new key; the old one stops working at once"));
     m_keyInfo->setText(env ? tr("From the MAGPIE_API_KEY environment variable.")
                            : tr("Stored in %1 (readable only by you). Send it as “Authorization: Bearer <key>”.").arg(m_endpoint->keyFile()));
+    SnippetContext c;
+    c.url = m_endpoint->url();
+    c.keyFile = m_endpoint->keyFile();
+    c.dataDir = m_activeDataDir;
+    m_url->setText(c.url.isEmpty() ? tr("(the API is off)") : c.url);
+    m_keyWhere->setText(env ? tr("the MAGPIE_API_KEY environment variable") : m_endpoint->keyFile());
+    m_ourSdk->setPlainText(CodeSnippets::ourSdk(c));
+    m_cloudSdk->setPlainText(CodeSnippets::cloudSdk(c));
 }
 
 void SettingsDialog::revalidate()
@@ -237,16 +297,16 @@ void SettingsDialog::revalidate()
     QString err;
     const QString d = m_dataDir->text().trimmed();
     if (!d.isEmpty() && !QDir::isAbsolutePath(QDir::fromNativeSeparators(d)) && !d.startsWith(QLatin1Char('~')))
-        err = tr("Give the data folder as an absolute path, e.g. %1").arg(DataDir::defaultPath());
+        err = tr("Give the data folder as an absolute path, e.g. %1").arg(m_store.defaultDataDir());
     setError(m_dataDirMessage, err);
     m_port->setEnabled(m_http->isChecked());
     m_ok->setEnabled(err.isEmpty());
     m_ok->setToolTip(err);
 }
 
-Settings SettingsDialog::settings() const
+WindowSettings SettingsDialog::settings() const
 {
-    Settings s = m_current;
+    WindowSettings s = m_current;
     QString d = m_dataDir->text().trimmed();
     if (d.startsWith(QLatin1Char('~')))
         d = QDir::homePath() + d.mid(1);
@@ -277,7 +337,7 @@ bool SettingsDialog::regenerateKey()
 
 bool SettingsDialog::apply()
 {
-    const Settings s = settings();
+    const WindowSettings s = settings();
     m_ex.setMaxParallel(s.maxParallel);
     m_ex.setDefaults(s.defaultVcpus, s.defaultMemoryMb);
     if (s.accel != m_ex.accelMode())
@@ -297,8 +357,8 @@ bool SettingsDialog::apply()
         }
     }
     QString err;
-    if (!s.save(&err)) {
-        QMessageBox::warning(this, tr("Settings not saved"), err);
+    if (!m_store.save(s, &err)) {
+        MessageBox::warning(this, tr("Settings not saved"), err);
         ok = false;
     }
     m_current = s;

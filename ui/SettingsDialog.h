@@ -1,10 +1,11 @@
 // SettingsDialog.h — data folder, parallel VMs, default vCPUs and memory, accelerator (with
 // what auto chose), theme, tray, the HTTP endpoint (on/off, port) and its key (show, copy,
-// regenerate). OK applies to the running executor and endpoint and saves (Settings).
+// regenerate), and ready-to-paste snippets that connect our SDK and the official Magpie Cloud
+// SDK to this app (CodeSnippets). OK applies to the running executor and endpoint and saves.
 #pragma once
 
 #include "Executor.h"
-#include "Settings.h"
+#include "WindowSettings.h"
 
 #include <QDialog>
 
@@ -12,24 +13,25 @@ class QCheckBox;
 class QComboBox;
 class QLabel;
 class QLineEdit;
+class QPlainTextEdit;
 class QPushButton;
 class QSpinBox;
 class QToolButton;
 
 namespace magpie::ui {
 
-class ApiEndpoint;
+class EndpointControl;
 
 class SettingsDialog : public QDialog
 {
     Q_OBJECT
 public:
     // `endpoint` may be null (no HTTP section then). `activeDataDir` is the folder in use now.
-    SettingsDialog(Executor &executor, ApiEndpoint *endpoint, const Settings &current, const QString &activeDataDir,
-                   QWidget *parent = nullptr);
+    SettingsDialog(Executor &executor, EndpointControl *endpoint, SettingsStore &store, const WindowSettings &current,
+                   const QString &activeDataDir, QWidget *parent = nullptr);
 
     // The values in the form.
-    Settings settings() const;
+    WindowSettings settings() const;
     // Applies the form to the executor and the endpoint and saves it. False (with the reason
     // shown next to the field) when something could not be applied.
     bool apply();
@@ -46,13 +48,17 @@ public:
     QPushButton *copyKeyButton() const { return m_copyKey; }
     QPushButton *regenerateKeyButton() const { return m_regenerate; }
     QPushButton *okButton() const { return m_ok; }
+    QLineEdit *urlEdit() const { return m_url; }
+    QLabel *keyLocationLabel() const { return m_keyWhere; }
+    QPlainTextEdit *ourSdkSnippet() const { return m_ourSdk; }
+    QPlainTextEdit *cloudSdkSnippet() const { return m_cloudSdk; }
 
     void accept() override;
     // Makes a new key without asking (the button asks first).
     bool regenerateKey();
 
 signals:
-    void applied(const magpie::Settings &settings);
+    void applied(const magpie::ui::WindowSettings &settings);
 
 private:
     void revalidate();
@@ -60,8 +66,9 @@ private:
     void refreshAccel();
 
     Executor &m_ex;
-    ApiEndpoint *m_endpoint;
-    Settings m_current;
+    EndpointControl *m_endpoint;
+    SettingsStore &m_store;
+    WindowSettings m_current;
     QString m_activeDataDir;
     QLineEdit *m_dataDir;
     QLabel *m_dataDirMessage;
@@ -77,6 +84,9 @@ private:
     QToolButton *m_showKey;
     QPushButton *m_copyKey, *m_regenerate;
     QLabel *m_keyInfo;
+    QLineEdit *m_url;
+    QLabel *m_keyWhere;
+    QPlainTextEdit *m_ourSdk, *m_cloudSdk;
     QPushButton *m_ok;
 };
 

@@ -2,6 +2,8 @@
 
 #include "CleanupDialog.h"
 #include "FileBrowser.h"
+#include "FolderCache.h"
+#include "MessageBox.h"
 #include "UiFormat.h"
 #include "UsageBarDelegate.h"
 #include "WorkspacesModel.h"
@@ -25,6 +27,7 @@ WorkspacesView::WorkspacesView(Executor &executor, QWidget *parent)
     : QWidget(parent), m_ex(executor)
 {
     m_model = new WorkspacesModel(m_ex, this);
+    m_cache = new FolderCache(m_ex, this);
     m_proxy = new QSortFilterProxyModel(this);
     m_proxy->setSourceModel(m_model);
     m_proxy->setSortRole(WorkspacesModel::SortRole);
@@ -109,10 +112,14 @@ WorkspacesView::WorkspacesView(Executor &executor, QWidget *parent)
         if (!currentWorkspaceId().isEmpty())
             deleteWorkspace(currentWorkspaceId());
     });
-    connect(m_table, &QAbstractItemView::doubleClicked, this, [this](const QModelIndex &idx) {
+    // Enter or a double click opens the workspace's files.
+    connect(m_table, &QAbstractItemView::activated, this, [this](const QModelIndex &idx) {
         browse(idx.data(WorkspacesModel::IdRole).toString());
     });
-    connect(m_table->selectionModel(), &QItemSelectionModel::currentRowChanged, this, &WorkspacesView::updateActions);
+    // The actions follow the selection: currentRowChanged fires before a click selects the
+    // row (so they stayed disabled after a single click), and a Ctrl+click deselects it.
+    connect(m_table->selectionModel(), &QItemSelectionModel::selectionChanged, this, &WorkspacesView::updateActions);
+    connect(m_proxy, &QAbstractItemModel::modelReset, this, &WorkspacesView::updateActions);
     connect(m_model, &QAbstractItemModel::dataChanged, this, &WorkspacesView::updateActions);
     connect(m_model, &QAbstractItemModel::rowsInserted, this, &WorkspacesView::updateActions);
     connect(m_model, &QAbstractItemModel::rowsRemoved, this, &WorkspacesView::updateActions);
@@ -121,10 +128,8 @@ WorkspacesView::WorkspacesView(Executor &executor, QWidget *parent)
 
 QString WorkspacesView::currentWorkspaceId() const
 {
-    const QModelIndex idx = m_table->selectionModel()->currentIndex();
-    if (!idx.isValid() || !m_table->selectionModel()->isRowSelected(idx.row(), QModelIndex()))
-        return QString();
-    return idx.data(WorkspacesModel::IdRole).toString();
+    const QModelIndexList rows = m_table->selectionModel()->selectedRows();
+    return rows.isEmpty() ? QString() : rows.first().data(WorkspacesModel::IdRole).toString();
 }
 
 bool WorkspacesView::selectWorkspace(const QString &id)
@@ -165,7 +170,7 @@ FileBrowser *WorkspacesView::browse(const QString &id)
         return nullptr;
     QPointer<FileBrowser> &b = m_browsers[id];
     if (!b) {
-        b = new FileBrowser(m_ex, id, window());
+        b = new FileBrowser(m_ex, id, m_cache, window());
         b->setAttribute(Qt::WA_DeleteOnClose);
     }
     b->show();
@@ -194,32 +199,28 @@ bool WorkspacesView::deleteWorkspace(const QString &id)
 {
     const auto w = m_ex.workspace(id);
     if (!w) {
-        QMessageBox::warning(this, tr("Delete workspace"), tr("There is no workspace “%1” any more.").arg(id));
+        MessageBox::warning(this, tr("Delete workspace"), tr("There is no workspace “%1” any more.").arg(id));
         return false;
     }
     if (w->running || w->queued > 0) {
-        QMessageBox::information(this, tr("Workspace in use"),
+        MessageBox::information(this, tr("Workspace in use"),
                                  tr("Workspace “%1” is in use (%2). Wait for its jobs to finish, or cancel them in the Jobs tab, then delete it.")
                                      .arg(id, WorkspacesModel::stateText(*w)));
         return false;
     }
     const WorkspaceInfo &i = w->info;
     const QString used = i.usedBytes >= 0 ? tr("%1 used of %2 GB").arg(formatBytes(i.usedBytes)).arg(i.sizeGb) : tr("%1 GB").arg(i.sizeGb);
-    QMessageBox box(QMessageBox::Warning, tr("Delete workspace"),
-                    tr("Delete workspace “%1”?").arg(id), QMessageBox::NoButton, this);
-    box.setObjectName(QStringLiteral("confirmDeleteWorkspace"));
-    box.setInformativeText(tr("Every file in its /workspace (%1; the disk file takes %2 here) will be lost for good. "
-                              "The %3 in the history stay listed; running one of them again starts with an empty workspace.")
-                               .arg(used, formatBytes(i.diskBytes), counted(i.jobCount, tr("job"), tr("jobs"))));
-    QPushButton *del = box.addButton(tr("Delete “%1”").arg(id), QMessageBox::DestructiveRole);
-    box.addButton(QMessageBox::Cancel);
-    box.setDefaultButton(QMessageBox::Cancel);
-    box.exec();
-    if (box.clickedButton() != del)
+    const auto answer = MessageBox::confirm(this, QStringLiteral("confirmDeleteWorkspace"), tr("Delete workspace"),
+                                            tr("Delete workspace “%1”?").arg(id),
+                                            tr("Every file in its /workspace (%1; the disk file takes %2 here) will be lost for good. "
+                                               "The %3 in the history stay listed; running one of them again starts with an empty workspace.")
+                                                .arg(used, formatBytes(i.diskBytes), counted(i.jobCount, tr("job"), tr("jobs"))),
+                                            tr("Delete “%1”").arg(id));
+    if (answer != MessageBox::Action)
         return false;
     ExecError e;
     if (!m_ex.deleteWorkspace(id, &e)) {
-        QMessageBox::warning(this, tr("Cannot delete the workspace"), e.message);
+        MessageBox::warning(this, tr("Cannot delete the workspace"), e.message);
         return false;
     }
     if (auto b = m_browsers.take(id))

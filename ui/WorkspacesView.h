@@ -1,5 +1,6 @@
 // WorkspacesView.h — the Workspaces tab: the table (WorkspacesModel) and the actions on the
-// selected workspace: new job in it, browse files, clean up, show its jobs, delete.
+// selected workspace: new job in it, browse files (also Enter or a double click), clean up,
+// show its jobs, delete. The actions follow the selection.
 #pragma once
 
 #include "Executor.h"
@@ -17,6 +18,7 @@ namespace magpie::ui {
 
 class CleanupDialog;
 class FileBrowser;
+class FolderCache;
 class WorkspacesModel;
 
 class WorkspacesView : public QWidget
@@ -33,6 +35,8 @@ public:
     QAction *deleteAction() const { return m_delete; }
     QAction *showJobsAction() const { return m_showJobs; }
 
+    FolderCache *folderCache() const { return m_cache; }
+    // The selected workspace ("" when no row is selected).
     QString currentWorkspaceId() const;
     bool selectWorkspace(const QString &id);
 
@@ -54,6 +58,7 @@ private:
 
     Executor &m_ex;
     WorkspacesModel *m_model;
+    FolderCache *m_cache;
     QSortFilterProxyModel *m_proxy;
     QTableView *m_table;
     QLabel *m_empty;

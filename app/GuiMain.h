@@ -1,6 +1,7 @@
 // GuiMain.h — the desktop entry point, called by app/main.cpp when --headless is absent:
 // one process runs the window, the Executor and the local HTTP endpoint (ApiEndpoint), so
-// SDK scripts work while the window is open and their jobs appear in it live.
+// SDK scripts work while the window is open and their jobs appear in it live. This is the
+// wiring: app/ builds the parts, ui/ (MainWindow) shows them.
 #pragma once
 
 namespace magpie {

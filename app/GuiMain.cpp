@@ -3,11 +3,12 @@
 #include "ApiEndpoint.h"
 #include "DataDir.h"
 #include "Executor.h"
+#include "GuestImageSetup.h"
+#include "GuiSettingsStore.h"
 #include "Headless.h"
 #include "HttpApi.h"
 #include "MainWindow.h"
 #include "ScreenshotTour.h"
-#include "Settings.h"
 #include "UiFormat.h"
 
 #include <QApplication>
@@ -87,7 +88,8 @@ int runGui(int argc, char **argv)
     if (!parser.parse(QApplication::arguments()))
         return fail(QStringLiteral("Magpie Desktop"), parser.errorText());
 
-    Settings settings = Settings::load();
+    GuiSettingsStore store;
+    const Settings settings = Settings::load();
     ui::MainWindow::applyTheme(parser.isSet(themeOpt) ? parser.value(themeOpt) : settings.theme);
 
     ExecutorConfig cfg;
@@ -105,6 +107,7 @@ int runGui(int argc, char **argv)
         return fail(QStringLiteral("Magpie Desktop"), QStringLiteral("--accel must be auto, tcg or kvm"));
     cfg.defaultVcpus = settings.defaultVcpus;
     cfg.defaultMemoryMb = settings.defaultMemoryMb;
+    cfg.holdWithoutImage = true; // jobs wait for the image the window offers to build
 
     QHostAddress address(QHostAddress::LocalHost);
     quint16 port = quint16(settings.httpPort);
@@ -126,7 +129,7 @@ int runGui(int argc, char **argv)
     if (!executor.open(&err))
         return fail(QStringLiteral("Cannot open the job history"), err);
 
-    ui::ApiEndpoint endpoint(executor, &dir);
+    ApiEndpoint endpoint(executor, &dir);
     if (!endpoint.loadKey(&err))
         std::fprintf(stderr, "magpie-desktop: the HTTP API is off: %s\n", qPrintable(err));
     else if (settings.httpEnabled || parser.isSet(listenOpt)) {
@@ -140,7 +143,8 @@ int runGui(int argc, char **argv)
 
     int rc = 0;
     {
-        ui::MainWindow window(executor, &endpoint, settings);
+        ui::MainWindow window(executor, &endpoint, store);
+        window.setImageSetup(guestImageSetup());
         installStopSignals(&window, [&window] { window.forceQuit(); });
         window.show();
         std::unique_ptr<ui::ScreenshotTour> tour;

@@ -7,10 +7,10 @@
 #include <QDir>
 #include <QFile>
 
-namespace magpie::ui {
+namespace magpie {
 
 ApiEndpoint::ApiEndpoint(Executor &executor, DataDir *dir, QObject *parent)
-    : QObject(parent), m_ex(executor), m_dir(dir)
+    : ui::EndpointControl(parent), m_ex(executor), m_dir(dir)
 {
 }
 
@@ -121,4 +121,4 @@ bool ApiEndpoint::regenerateKey(QString *error)
     return true;
 }
 
-} // namespace magpie::ui
+} // namespace magpie

@@ -1,0 +1,59 @@
+#include "GuiSettingsStore.h"
+
+#include "DataDir.h"
+
+#include <QSettings>
+
+namespace magpie {
+
+ui::WindowSettings GuiSettingsStore::toWindow(const Settings &s)
+{
+    ui::WindowSettings w;
+    w.dataDir = s.dataDir;
+    w.maxParallel = s.maxParallel;
+    w.defaultVcpus = s.defaultVcpus;
+    w.defaultMemoryMb = s.defaultMemoryMb;
+    w.accel = s.accel;
+    w.httpEnabled = s.httpEnabled;
+    w.httpPort = s.httpPort;
+    w.closeToTray = s.closeToTray;
+    w.theme = s.theme;
+    return w;
+}
+
+Settings GuiSettingsStore::fromWindow(const ui::WindowSettings &w)
+{
+    Settings s;
+    s.dataDir = w.dataDir;
+    s.maxParallel = w.maxParallel;
+    s.defaultVcpus = w.defaultVcpus;
+    s.defaultMemoryMb = w.defaultMemoryMb;
+    s.accel = w.accel;
+    s.httpEnabled = w.httpEnabled;
+    s.httpPort = w.httpPort;
+    s.closeToTray = w.closeToTray;
+    s.theme = w.theme;
+    return s;
+}
+
+ui::WindowSettings GuiSettingsStore::load() const
+{
+    return toWindow(Settings::load());
+}
+
+bool GuiSettingsStore::save(const ui::WindowSettings &settings, QString *error)
+{
+    return fromWindow(settings).save(error);
+}
+
+std::unique_ptr<QSettings> GuiSettingsStore::stateStore() const
+{
+    return Settings::store();
+}
+
+QString GuiSettingsStore::defaultDataDir() const
+{
+    return DataDir::defaultPath();
+}
+
+} // namespace magpie
