@@ -487,7 +487,9 @@ void VmRunner::onQmpEvent(const QString &name, const QJsonObject &data)
         const QString dev = data.value(QStringLiteral("device")).toString() + data.value(QStringLiteral("node-name")).toString();
         log(QStringLiteral("[host] block I/O error on %1: %2 (%3)\n")
                 .arg(dev, data.value(QStringLiteral("operation")).toString(), data.value(QStringLiteral("reason")).toString()).toUtf8());
-        if (data.value(QStringLiteral("nospace")).toBool()) {
+        // `nospace` is only reported when QEMU tracks I/O status (werror=stop); with werror=report
+        // the reason names ENOSPC.
+        if (data.value(QStringLiteral("nospace")).toBool() || data.value(QStringLiteral("reason")).toString().contains(QLatin1String("No space left"))) {
             const QString dir = m_cfg.spaceDir.isEmpty() ? m_cfg.runDir : m_cfg.spaceDir;
             const QStorageInfo si(dir);
             fail(QStringLiteral("host disk full: %1 bytes free in %2").arg(si.bytesAvailable()).arg(dir));
