@@ -20,6 +20,7 @@
 #include <QTemporaryDir>
 #include <QTextBlock>
 #include <QTextDocument>
+#include <QJsonObject>
 #include <QtTest>
 
 using namespace magpie;
@@ -48,6 +49,10 @@ private slots:
         QCOMPARE(formatDuration(12400), QStringLiteral("12.4 s"));
         QCOMPARE(formatDuration(185000), QStringLiteral("3 min 05 s"));
         QCOMPARE(formatDuration(7380000), QStringLiteral("2 h 03 min"));
+        // phases in the order they happen, unknown ones after
+        QCOMPARE(formatTimings(QJsonObject{{QStringLiteral("script"), 40}, {QStringLiteral("zz"), 1}, {QStringLiteral("vm_start"), 310},
+                                           {QStringLiteral("queued"), 2}}),
+                 QStringLiteral("queued 2 ms · vm_start 310 ms · script 40 ms · zz 1 ms"));
         QCOMPARE(counted(1, QStringLiteral("job"), QStringLiteral("jobs")), QStringLiteral("1 job"));
         QCOMPARE(counted(3, QStringLiteral("job"), QStringLiteral("jobs")), QStringLiteral("3 jobs"));
         QVERIFY(formatLocalTime(QString()).isEmpty());

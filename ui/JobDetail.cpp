@@ -315,6 +315,10 @@ void JobDetail::refreshDetails(const JobRecord &j)
         env << kv.first + QLatin1Char('=') + kv.second;
     html += row(tr("Environment"), env.isEmpty() ? QStringLiteral("—") : env.join(QStringLiteral(", ")));
     html += row(tr("Accelerator"), orDash(j.accelerator.toUpper()));
+    html += row(tr("VM start"), j.startKind == QLatin1String("restore") ? tr("restored from a snapshot")
+                                : j.startKind == QLatin1String("cold")  ? tr("booted (no snapshot yet, or the restore failed)")
+                                                                       : orDash(j.startKind));
+    html += row(tr("Phases"), orDash(formatTimings(j.timings)));
     html += row(tr("Submitted from"), j.source == QLatin1String("gui") ? tr("this window") : j.source == QLatin1String("api") ? tr("the HTTP API") : orDash(j.source));
     html += row(tr("Output"), tr("%1 stdout, %2 stderr").arg(formatBytes(j.stdoutBytes), formatBytes(j.stderrBytes)));
     html += row(tr("Logs"), QStringLiteral("%1/logs/%2/").arg(m_ex.dataDir(), j.requestId));

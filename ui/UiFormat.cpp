@@ -54,6 +54,22 @@ QString formatDuration(qint64 ms)
     return QStringLiteral("%1 d %2 h").arg(s / 86400).arg((s % 86400) / 3600);
 }
 
+QString formatTimings(const QJsonObject &timings)
+{
+    static const char *const order[] = {"queued", "disk_create", "disk_repair", "restore_failed", "vm_start", "identity",
+                                        "disk_attach", "fsck", "mount", "network", "script", "teardown", "record"};
+    QStringList parts;
+    QJsonObject rest = timings;
+    for (const char *k : order) {
+        const QString key = QLatin1String(k);
+        if (rest.contains(key))
+            parts << QStringLiteral("%1 %2").arg(key, formatDuration(qint64(rest.take(key).toDouble())));
+    }
+    for (auto it = rest.constBegin(); it != rest.constEnd(); ++it)
+        parts << QStringLiteral("%1 %2").arg(it.key(), formatDuration(qint64(it.value().toDouble())));
+    return parts.join(QStringLiteral(" · "));
+}
+
 QString formatLocalTime(const QString &iso)
 {
     if (iso.isEmpty())

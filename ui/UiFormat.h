@@ -6,6 +6,7 @@
 
 #include <QColor>
 #include <QIcon>
+#include <QJsonObject>
 #include <QPalette>
 #include <QString>
 #include <optional>
@@ -16,6 +17,8 @@ namespace magpie::ui {
 QString formatBytes(qint64 bytes);
 // "850 ms", "12.4 s", "3 min 05 s", "2 h 03 min"
 QString formatDuration(qint64 ms);
+// A job's phase timings in the order they happen: "queued 2 ms · vm_start 310 ms · mount 12 ms …"
+QString formatTimings(const QJsonObject &timings);
 // An ISO-8601 UTC stamp shown in local time ("2026-12-01 08:46:24"); "" stays "".
 QString formatLocalTime(const QString &iso);
 // How long a job has run: finished jobs use durationMs, running ones tick from startedAt.
