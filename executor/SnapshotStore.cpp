@@ -55,8 +55,11 @@ bool SnapshotStore::enabledByEnvironment()
 QString SnapshotStore::key(const VmShape &s) const
 {
     if (m_qemuVersion.isEmpty()) {
-        const ToolResult r = runTool(qemuSystemBinary(), {QStringLiteral("--version")}, 10000);
-        const_cast<SnapshotStore *>(this)->m_qemuVersion = QString::fromUtf8(r.output).section(QLatin1Char('\n'), 0, 0).trimmed();
+        // Which QEMU build this is, without running it (the key is computed on the main thread):
+        // its resolved path, size and modification time.
+        const QFileInfo fi(findTool(qemuSystemBinary()).isEmpty() ? qemuSystemBinary() : findTool(qemuSystemBinary()));
+        const_cast<SnapshotStore *>(this)->m_qemuVersion =
+            QStringLiteral("%1:%2:%3").arg(fi.canonicalFilePath()).arg(fi.size()).arg(fi.lastModified().toMSecsSinceEpoch());
     }
     const QString text = QStringList{s.image.identity, QemuCommand::kernelArguments(), accelName(s.accel), QString::number(s.vcpus),
                                      QString::number(s.memoryMb), m_qemuVersion, QString::number(kLayoutVersion),

@@ -77,7 +77,7 @@ private slots:
         const qint64 written = text.mid(at + 10, text.indexOf(' ', at + 10) - at - 10).toLongLong();
         qInfo("the guest wrote %lld bytes to its console in 45 s (%.1f MB/s); the host kept the last %lld", written, written / 45.0 / 1e6,
               qMin<qint64>(written, 1024 * 1024));
-        QVERIFY(written > 4 * 1024 * 1024); // the flood was real: more than the bound
+        QVERIFY(written > 1024 * 1024); // the flood was real: more than the host keeps
     }
 
     // Item 4: 100 MB of stdout: the log keeps its 10 MiB cap, and the app's memory stays bounded.
