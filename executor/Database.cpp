@@ -1,9 +1,16 @@
 #include "Database.h"
 
 #include <QAtomicInt>
+#include <QFile>
 #include <QSqlError>
 #include <QSqlQuery>
 #include <QStringList>
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace magpie {
 
@@ -71,6 +78,20 @@ int Database::latestSchemaVersion()
 bool Database::open(const QString &path)
 {
     close();
+    // The file is private (0600) before SQLite first opens it; SQLite gives the -wal and -shm
+    // files the database file's mode.
+    if (!path.isEmpty() && path != QLatin1String(":memory:")) {
+        const QByteArray native = QFile::encodeName(path);
+        const int fd = ::open(native.constData(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0) {
+            m_error = QStringLiteral("cannot open %1: %2").arg(path, QString::fromLocal8Bit(std::strerror(errno)));
+            return false;
+        }
+        struct stat st {};
+        if (::fstat(fd, &st) == 0 && (st.st_mode & 077))
+            ::fchmod(fd, 0600);
+        ::close(fd);
+    }
     m_connection = QStringLiteral("magpie-%1").arg(g_connections.fetchAndAddRelaxed(1));
     m_db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), m_connection);
     m_db.setDatabaseName(path);

@@ -9,6 +9,10 @@
 #include <QSqlQuery>
 #include <QVariant>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 namespace magpie {
 
 namespace {
@@ -74,6 +78,7 @@ JobStore::JobStore(Database &db, QString logDir)
     : m_db(db), m_logDir(std::move(logDir))
 {
     QDir().mkpath(m_logDir);
+    QFile::setPermissions(m_logDir, QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner);
 }
 
 qint64 JobStore::logCapBytes()
@@ -186,11 +191,13 @@ QString JobStore::logPath(const QString &requestId, int stream) const
 
 void JobStore::prepareLogs(const QString &requestId)
 {
-    QDir().mkpath(logDir(requestId));
-    for (int s : {1, 2}) {
-        QFile f(logPath(requestId, s));
-        if (!f.exists() && f.open(QIODevice::WriteOnly))
-            f.close();
+    // Private: the folder 0700, the files 0600 (created here, so later appends keep the mode).
+    const QByteArray dir = QFile::encodeName(logDir(requestId));
+    ::mkdir(dir.constData(), 0700);
+    for (int s : {1, 2, 3}) {
+        const int fd = ::open(QFile::encodeName(logPath(requestId, s)).constData(), O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd >= 0)
+            ::close(fd);
     }
 }
 

@@ -38,6 +38,7 @@ HttpConnection::HttpConnection(QTcpSocket *socket, const ConnectionContext &cont
     m_socket->setParent(this);
     m_socket->setReadBufferSize(m_ctx.limits.socketReadBuffer);
     m_timer.setSingleShot(true);
+    m_timer.setTimerType(Qt::PreciseTimer); // a coarse timer may fire 5% early
     m_writeTimer.setSingleShot(true);
     connect(&m_timer, &QTimer::timeout, this, &HttpConnection::onTimer);
     connect(&m_writeTimer, &QTimer::timeout, this, [this] {
