@@ -19,7 +19,7 @@ namespace api {
 
 using http::HttpResponse;
 
-inline constexpr int kInvalidStatus = 400;
+inline constexpr int kInvalidStatus = 422;
 
 HttpResponse json(int status, const QJsonObject &object);
 HttpResponse error(int status, const QString &code, const QString &message, const QString &field = QString());

@@ -51,6 +51,8 @@ enum class JobKey : uint8_t {
     Workspace = 'W', // "1": wait for the disk with serial kWorkspaceSerial, e2fsck -p, mount at /workspace
                      // "0": an empty tmpfs at /workspace
     Network = 'N',   // "1": configure eth0 for QEMU user-mode NAT (10.0.2.15/24, gw 10.0.2.2, dns 10.0.2.3)
+    Interpreter = 'I', // optional: an absolute path; the script runs as `<interpreter> <script file>`
+                       // (e.g. /usr/bin/python3). An agent that predates it ignores it (bash).
 };
 
 enum class ExitKey : uint8_t {

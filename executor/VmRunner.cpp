@@ -182,6 +182,7 @@ void VmRunner::assign(const VmConfig &job)
         return;
     m_assigned = true;
     m_cfg.script = job.script;
+    m_cfg.interpreter = job.interpreter;
     m_cfg.env = job.env;
     m_cfg.workspaceDisk = job.workspaceDisk;
     m_cfg.network = job.network;
@@ -380,6 +381,8 @@ void VmRunner::sendJob()
 {
     QByteArray p;
     p += record(guest::JobKey::Script, m_cfg.script.toUtf8());
+    if (!m_cfg.interpreter.isEmpty())
+        p += record(guest::JobKey::Interpreter, m_cfg.interpreter.toUtf8());
     for (const auto &kv : m_cfg.env)
         p += record(guest::JobKey::Env, (kv.first + QLatin1Char('=') + kv.second).toUtf8());
     p += record(guest::JobKey::Workspace, m_cfg.workspaceDisk.isEmpty() ? "0" : "1");

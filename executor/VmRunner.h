@@ -36,6 +36,7 @@ struct VmConfig {
     bool network = false;
     QString workspaceDisk;     // qcow2 path; empty = an empty ephemeral /workspace
     QString script;
+    QString interpreter;       // e.g. /usr/bin/python3; empty: bash, or the script's "#!" line
     QList<QPair<QString, QString>> env;
     int timeoutSec = 0;        // 0 = no limit; counted from the moment the script starts
     int bootTimeoutSec = 90;   // the agent must say HELLO within this

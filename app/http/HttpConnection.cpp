@@ -37,6 +37,9 @@ HttpConnection::HttpConnection(QTcpSocket *socket, const ConnectionContext &cont
 {
     m_socket->setParent(this);
     m_socket->setReadBufferSize(m_ctx.limits.socketReadBuffer);
+    // Answers go out in one or two writes; with Nagle a second small segment would wait for
+    // the client's delayed ACK (40 ms).
+    m_socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
     m_timer.setSingleShot(true);
     m_timer.setTimerType(Qt::PreciseTimer); // a coarse timer may fire 5% early
     m_writeTimer.setSingleShot(true);
@@ -308,10 +311,15 @@ void HttpConnection::sendResponse(quint64 serial, HttpResponse &&r)
 {
     if (!awaitsAnswer(serial))
         return;
-    m_socket->write(headBytes(r, false));
     m_state = State::Sending;
+    QByteArray head = headBytes(r, false);
     m_outBody = (m_req.isHead() || HttpResponse::bodyless(r.status)) ? QByteArray() : std::move(r.body);
     m_outPos = 0;
+    if (m_outBody.size() <= 64 * 1024) { // small: head and body in one write
+        head += m_outBody;
+        m_outPos = m_outBody.size();
+    }
+    m_socket->write(head);
     pump();
 }
 
@@ -323,6 +331,9 @@ void HttpConnection::pump()
         m_socket->write(m_outBody.constData() + m_outPos, n);
         m_outPos += n;
     }
+    // Hand the bytes to the kernel now, not when the event loop next gets to this socket (it
+    // may first run the work the request queued, e.g. a thousand submitted jobs).
+    m_socket->flush();
     if (m_socket->bytesToWrite() > 0 && !m_writeTimer.isActive())
         m_writeTimer.start(m_ctx.limits.writeStallMs);
     if (m_state == State::Sending && m_outPos >= m_outBody.size())
@@ -359,6 +370,7 @@ bool HttpConnection::writeStream(quint64 serial, const QByteArray &piece)
     m_socket->write(piece);
     if (m_streamChunked)
         m_socket->write("\r\n", 2);
+    m_socket->flush();
     if (!m_writeTimer.isActive())
         m_writeTimer.start(m_ctx.limits.writeStallMs);
     return true;

@@ -739,6 +739,7 @@ struct Job {
     std::vector<std::string> env;
     bool workspace = false;
     bool network = false;
+    std::string interpreter; // empty: bash, or the script's own "#!" line
 };
 
 Job parseJob(const std::string &payload)
@@ -769,6 +770,12 @@ Job parseJob(const std::string &payload)
             break;
         case g::JobKey::Network:
             job.network = value == "1";
+            break;
+        case g::JobKey::Interpreter:
+            if (value.empty() || value.front() != '/')
+                logLine("ignoring an interpreter that is not an absolute path");
+            else
+                job.interpreter = value;
             break;
         default:
             logLine("ignoring an unknown JOB record of type " + std::to_string(int(key)));
@@ -1171,7 +1178,9 @@ void runJob(const Job &job)
     fcntl(errp[0], F_SETFL, O_NONBLOCK);
 
     Cmd c;
-    if (job.script.compare(0, 2, "#!") == 0)
+    if (!job.interpreter.empty())
+        c.argv = {job.interpreter, kScriptPath};
+    else if (job.script.compare(0, 2, "#!") == 0)
         c.argv = {kScriptPath};
     else
         c.argv = {"/bin/bash", kScriptPath};
