@@ -1,5 +1,7 @@
 #include "ApiKey.h"
 
+#include "DataDir.h"
+
 #include <QCryptographicHash>
 #include <QDir>
 #include <QFile>
@@ -93,8 +95,16 @@ bool ApiKey::isUsable(const QByteArray &key, QString *why)
     return true;
 }
 
-std::optional<ApiKey> ApiKey::load(const QString &dataDir, QString *error)
+std::optional<ApiKey> ApiKey::load(const QString &dataDir, QString *error, bool *unsafe)
 {
+    if (unsafe)
+        *unsafe = false;
+    auto refuse = [&](const QString &why) -> std::optional<ApiKey> {
+        *error = why;
+        if (unsafe)
+            *unsafe = true;
+        return std::nullopt;
+    };
     ApiKey k;
     const QByteArray env = qgetenv(kEnvVar).trimmed();
     if (!env.isEmpty()) {
@@ -107,25 +117,46 @@ std::optional<ApiKey> ApiKey::load(const QString &dataDir, QString *error)
         return k;
     }
 
+    // A key in a folder that someone else can write may have been planted there.
+    QString why;
+    if (!DataDir::isPrivateFolder(dataDir, &why))
+        return refuse(why);
+
     const QString path = QDir(dataDir).filePath(QLatin1String(kFileName));
+    const QByteArray native = QFile::encodeName(path);
     k.m_file = path;
-    QFile f(path);
-    if (f.exists()) {
-        if (!f.open(QIODevice::ReadOnly)) {
-            *error = QStringLiteral("cannot read the API key file %1: %2").arg(path, f.errorString());
-            return std::nullopt;
+    const int fd = ::open(native.constData(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0 && errno == ELOOP)
+        return refuse(QStringLiteral("refusing the API key file %1: it is a symbolic link; delete it to get a new key").arg(path));
+    if (fd < 0 && errno != ENOENT) {
+        *error = QStringLiteral("cannot read the API key file %1: %2").arg(path, sysError());
+        return std::nullopt;
+    }
+    if (fd >= 0) {
+        struct stat st {};
+        if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+            ::close(fd);
+            return refuse(QStringLiteral("refusing the API key file %1: it is not a regular file; delete it to get a new key").arg(path));
         }
-        const QByteArray stored = f.read(8192).trimmed();
-        f.close();
+        if (st.st_uid != ::geteuid() || (st.st_mode & (S_IWGRP | S_IWOTH))) {
+            ::close(fd);
+            return refuse(QStringLiteral("refusing the API key file %1: it %2, so someone else could have written it; "
+                                         "delete it to get a new key")
+                              .arg(path, st.st_uid != ::geteuid() ? QStringLiteral("belongs to uid %1").arg(st.st_uid)
+                                                                  : QStringLiteral("is writable by group or others")));
+        }
+        QByteArray stored(8192, Qt::Uninitialized);
+        const ssize_t n = ::read(fd, stored.data(), size_t(stored.size()));
+        if (st.st_mode & 077)
+            ::fchmod(fd, 0600); // readable by others: tightened
+        ::close(fd);
+        stored.truncate(n > 0 ? int(n) : 0);
+        stored = stored.trimmed();
         if (!stored.isEmpty()) {
-            QString why;
             if (!isUsable(stored, &why)) {
                 *error = QStringLiteral("the API key file %1 is not usable (%2); delete it to get a new key").arg(path, why);
                 return std::nullopt;
             }
-            struct stat st {};
-            if (::stat(QFile::encodeName(path).constData(), &st) == 0 && (st.st_mode & 077) != 0)
-                ::chmod(QFile::encodeName(path).constData(), 0600);
             k.m_key = stored;
             return k;
         }

@@ -3,7 +3,8 @@
 //
 // Where it comes from: MAGPIE_API_KEY when that is set and not empty; otherwise
 // <data-dir>/api-key, generated on first use (32 random bytes, base64url, 43 characters) and
-// written with mode 0600 (an existing file with looser permissions is tightened to 0600).
+// written with mode 0600 (an existing file that others may read is tightened to 0600; one that
+// others could have written is refused).
 #pragma once
 
 #include <QByteArray>
@@ -18,8 +19,11 @@ public:
     static constexpr const char *kEnvVar = "MAGPIE_API_KEY";
     static constexpr const char *kFileName = "api-key";
 
-    // Loads (or creates) the key for a data folder. nullopt with *error on failure.
-    static std::optional<ApiKey> load(const QString &dataDir, QString *error);
+    // Loads (or creates) the key for a data folder. nullopt with *error on failure; *unsafe is
+    // set when the folder or the key file could have been written by someone else (the
+    // folder not private, the file a symlink, not ours, or writable by group/others): such a
+    // key is never accepted.
+    static std::optional<ApiKey> load(const QString &dataDir, QString *error, bool *unsafe = nullptr);
     // 32 bytes from the system's secure random source, base64url without padding.
     static QByteArray generate();
     // Compares two keys in time that does not depend on where they differ, nor on their length.

@@ -63,19 +63,52 @@ QString DataDir::apiKeyPath() const
     return m_path + QStringLiteral("/api-key");
 }
 
-bool DataDir::prepare(QString *error)
+bool DataDir::isPrivateFolder(const QString &path, QString *why)
 {
-    QFileInfo fi(m_path);
-    if (fi.exists() && !fi.isDir()) {
-        *error = QStringLiteral("the data folder %1 exists but is not a folder").arg(m_path);
+    struct stat st {};
+    if (::stat(QFile::encodeName(path).constData(), &st) != 0) {
+        *why = QStringLiteral("cannot read %1: %2").arg(path, QString::fromLocal8Bit(std::strerror(errno)));
         return false;
     }
-    if (!fi.exists()) {
-        if (!QDir().mkpath(m_path)) {
-            *error = QStringLiteral("cannot create the data folder %1").arg(m_path);
+    if (!S_ISDIR(st.st_mode)) {
+        *why = QStringLiteral("the data folder %1 exists but is not a folder").arg(path);
+        return false;
+    }
+    if (st.st_uid != ::geteuid()) {
+        *why = QStringLiteral("refusing the data folder %1: it belongs to uid %2, not to you (uid %3); "
+                              "use a folder of your own (--data-dir)")
+                   .arg(path).arg(st.st_uid).arg(::geteuid());
+        return false;
+    }
+    if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+        *why = QStringLiteral("refusing the data folder %1: it is writable by %2 (mode %3), so someone else could plant "
+                              "files in it; run: chmod go-w '%1' (or chmod 700)")
+                   .arg(path, (st.st_mode & S_IWOTH) ? QStringLiteral("everyone") : QStringLiteral("its group"))
+                   .arg(QString::number(st.st_mode & 07777, 8).rightJustified(4, QLatin1Char('0')));
+        return false;
+    }
+    return true;
+}
+
+bool DataDir::prepare(QString *error, bool *unsafe)
+{
+    if (unsafe)
+        *unsafe = false;
+    QFileInfo fi(m_path);
+    if (!fi.exists() && !fi.isSymLink()) {
+        // The parents as usual, the folder itself created private (no window with looser bits).
+        const QString parent = QFileInfo(m_path).absolutePath();
+        if (!QDir().mkpath(parent) || (::mkdir(QFile::encodeName(m_path).constData(), 0700) != 0 && errno != EEXIST)) {
+            *error = QStringLiteral("cannot create the data folder %1: %2").arg(m_path, QString::fromLocal8Bit(std::strerror(errno)));
             return false;
         }
-        ::chmod(QFile::encodeName(m_path).constData(), 0700);
+    }
+    QString why;
+    if (!isPrivateFolder(m_path, &why)) {
+        *error = why;
+        if (unsafe)
+            *unsafe = true;
+        return false;
     }
     if (!QFileInfo(m_path).isWritable()) {
         *error = QStringLiteral("the data folder %1 is not writable").arg(m_path);
@@ -91,7 +124,8 @@ bool DataDir::lock(QString *error)
     const QByteArray path = QFile::encodeName(lockPath());
     // O_CLOEXEC matters: a QEMU child that inherited the descriptor would keep holding the
     // lock after this process died.
-    const int fd = ::open(path.constData(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    // O_NOFOLLOW: a symlink planted in place of the lock is refused, never followed.
+    const int fd = ::open(path.constData(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0) {
         *error = QStringLiteral("cannot open the lock file %1: %2").arg(lockPath(), QString::fromLocal8Bit(std::strerror(errno)));
         return false;
@@ -148,6 +182,7 @@ bool DataDir::writeEndpoint(const QString &url, const QString &apiKeyFile, QStri
         *error = QStringLiteral("cannot write %1: %2").arg(endpointPath(), f.errorString());
         return false;
     }
+    f.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner);
     f.write(QJsonDocument(o).toJson(QJsonDocument::Indented));
     if (!f.commit()) {
         *error = QStringLiteral("cannot write %1: %2").arg(endpointPath(), f.errorString());

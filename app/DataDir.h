@@ -1,9 +1,13 @@
 // DataDir.h — the app's data folder: where it is, the one-process-per-folder lock, and the
 // endpoint.json file that tells clients where the HTTP API listens.
 //
-//   <dir>/magpie.lock     flock(2)-held by the process using the folder (holds its pid)
+//   <dir>/magpie.lock     flock(2)-held by the process using the folder (holds its pid); 0600,
+//                         opened with O_NOFOLLOW
 //   <dir>/api-key         see ApiKey.h
-//   <dir>/endpoint.json   {"url", "pid", "api_key_file", "started_at"} while the API listens
+//   <dir>/endpoint.json   {"url", "pid", "api_key_file", "started_at"} while the API listens (0600)
+//
+// The folder must belong to this user and be writable by nobody else: otherwise another user
+// could plant an api-key, a database or a symlink in it, and it is refused.
 //
 // The default folder is QStandardPaths::AppDataLocation for the application name
 // "magpie-desktop" with no organization name: ~/.local/share/magpie-desktop (or
@@ -34,8 +38,13 @@ public:
     QString endpointPath() const;
     QString apiKeyPath() const;
 
-    // Creates the folder (mode 0700 when new). False with *error on failure.
-    bool prepare(QString *error);
+    // Creates the folder (mode 0700 when new). False with *error on failure; *unsafe is set
+    // when the folder exists but is not safe to use: not owned by this user, writable by
+    // group or others, or not a folder (the process should exit 2 then).
+    bool prepare(QString *error, bool *unsafe = nullptr);
+    // Whether `path` is a folder owned by this user that nobody else can write. False with
+    // *why otherwise (or when it cannot be read).
+    static bool isPrivateFolder(const QString &path, QString *why);
     // Takes the folder's lock without waiting. False with *error (naming the pid of the
     // process that holds it) when another process uses the folder. The lock is released when
     // this object is destroyed or the process ends, however it ends (the kernel drops it).

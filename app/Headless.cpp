@@ -156,14 +156,15 @@ int Headless::start()
     }
 
     m_dir = std::make_unique<DataDir>(m_opt.dataDir);
-    if (!m_dir->prepare(&error) || !m_dir->lock(&error)) {
+    bool unsafe = false;
+    if (!m_dir->prepare(&error, &unsafe) || !m_dir->lock(&error)) {
         say(error);
-        return Failed;
+        return unsafe ? Usage : Failed;
     }
-    const auto key = ApiKey::load(m_dir->path(), &error);
+    const auto key = ApiKey::load(m_dir->path(), &error, &unsafe);
     if (!key) {
         say(error);
-        return Failed;
+        return unsafe ? Usage : Failed;
     }
     if (!installSignalHandlers(&error)) {
         say(error);

@@ -1,39 +1,43 @@
-// HttpApi.h — the local JSON API (docs/api.md) over QtHttpServer, on loopback only.
+// HttpApi.h — the local JSON API (docs/api.md) on loopback only, served by our own bounded
+// HTTP/1.1 front (app/http/): the route, the body limit and the API key are decided from the
+// request head before any body is read. Both the headless server and the desktop window serve
+// the API through this class.
 //
 // Every route except GET /api/v1/health needs `Authorization: Bearer <KEY>`; errors are
 // {"error": {"code", "message", "field"?}}. Everything runs on the thread that owns the
-// Executor (the main thread). Requests that wait — log long-polls (`wait=S`) and workspace
-// file operations, which boot a VM through the workspace's queue — keep their responder and
-// answer later from the event loop; a client that hangs up meanwhile is simply dropped.
+// Executor (the main thread). Requests that wait — log long-polls (`wait=S`) and workspace file
+// operations, which boot a VM through the workspace's queue — keep their responder and answer
+// later from the event loop; a client that hangs up meanwhile is simply dropped.
+//
+// The routes live in JobRoutes, WorkspaceRoutes and LogWaiters; this class wires them, checks
+// the key and answers health, pool and unknown routes.
 #pragma once
 
+#include "http/HttpLimits.h"
+#include "http/Router.h"
+
 #include <QByteArray>
-#include <QHash>
 #include <QHostAddress>
 #include <QObject>
 #include <QString>
-#include <QTimer>
 #include <memory>
-
-class QHttpServer;
-class QHttpServerRequest;
-class QHttpServerResponder;
 
 namespace magpie {
 
 class Executor;
+class JobRoutes;
+class LogWaiters;
+class WorkspaceRoutes;
+namespace http { class HttpServer; }
 
 class HttpApi : public QObject
 {
     Q_OBJECT
 public:
-    static constexpr qint64 kMaxBodyBytes = 2 * 1024 * 1024;   // 413 above it
-    static constexpr qint64 kMaxLogChunk = 4 * 1024 * 1024;    // bytes per logs response
-    static constexpr int kMaxWaitSec = 60;                      // logs ?wait=
-    static constexpr int kMaxListLimit = 500;                   // ?limit= on lists
-    static constexpr int kDefaultListLimit = 50;
+    static constexpr qint64 kMaxBodyBytes = http::RouteOptions::kDefaultMaxBody; // 413 above it
 
     HttpApi(Executor &executor, QByteArray apiKey, QObject *parent = nullptr);
+    HttpApi(Executor &executor, QByteArray apiKey, const http::HttpLimits &limits, QObject *parent = nullptr);
     ~HttpApi() override;
 
     // Listens on a loopback address (port 0: a free port). False with *error when the address
@@ -44,41 +48,22 @@ public:
     bool isListening() const { return m_port != 0; }
     quint16 port() const { return m_port; }
     QString url() const; // e.g. http://127.0.0.1:8123
+    int openConnections() const;
 
     static QString version(); // the app version reported by /api/v1/health
 
 private:
-    struct Reply;
-    struct Waiter;
     void setupRoutes();
-    bool admit(const QHttpServerRequest &request, QHttpServerResponder &responder);
-
-    void getJobs(const QHttpServerRequest &request, QHttpServerResponder &&responder);
-    void postJob(const QHttpServerRequest &request, QHttpServerResponder &&responder);
-    void getJob(const QString &id, QHttpServerResponder &&responder);
-    void cancelJob(const QString &id, QHttpServerResponder &&responder);
-    void getLogs(const QString &id, const QHttpServerRequest &request, QHttpServerResponder &&responder);
-    void getWorkspaces(QHttpServerResponder &&responder);
-    void getWorkspace(const QString &id, QHttpServerResponder &&responder);
-    void deleteWorkspace(const QString &id, QHttpServerResponder &&responder);
-    void listFiles(const QString &id, const QHttpServerRequest &request, QHttpServerResponder &&responder);
-    void readFile(const QString &id, const QHttpServerRequest &request, QHttpServerResponder &&responder);
-    void diskUsage(const QString &id, const QHttpServerRequest &request, QHttpServerResponder &&responder);
-    void getPool(QHttpServerResponder &&responder);
-
-    // Answers a held log request if it can be answered now (or `force`). True when answered.
-    bool tryAnswer(const std::shared_ptr<Waiter> &w, bool force);
-    void checkWaiters(const QString &jobId);
-    void dropWaiter(quint64 id);
 
     Executor &m_exec;
     QByteArray m_key;
-    QHttpServer *m_server = nullptr;
+    http::Router m_router;
+    std::unique_ptr<LogWaiters> m_logs;
+    std::unique_ptr<JobRoutes> m_jobs;
+    std::unique_ptr<WorkspaceRoutes> m_workspaces;
+    std::unique_ptr<http::HttpServer> m_server;
     QHostAddress m_address;
     quint16 m_port = 0;
-    QHash<quint64, std::shared_ptr<Waiter>> m_waiters;
-    quint64 m_nextWaiter = 0;
-    QTimer m_pollTimer; // a safety net for held log requests (signals drive them normally)
 };
 
 } // namespace magpie

@@ -1,9 +1,16 @@
 #include "Database.h"
 
 #include <QAtomicInt>
+#include <QFile>
 #include <QSqlError>
 #include <QSqlQuery>
 #include <QStringList>
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace magpie {
 
@@ -53,8 +60,32 @@ const QList<QStringList> &migrations()
             QStringLiteral("CREATE INDEX jobs_by_workspace ON jobs(workspace_id, seq)"),
             QStringLiteral("CREATE INDEX jobs_by_status ON jobs(status, seq)"),
         },
+        // Version 2: Magpie Cloud's job fields; indexes and kept totals for a large history.
         {
-            // How each job's VM started (restore or cold) and how long each phase took (JSON).
+            QStringLiteral("ALTER TABLE jobs ADD COLUMN description TEXT"),
+            QStringLiteral("ALTER TABLE jobs ADD COLUMN script_type TEXT NOT NULL DEFAULT 'bash'"),
+            // The history's list at 100,000 jobs: every filter has an index that also holds seq,
+            // so a page's seqs (offset or keyset) come from the index alone.
+            QStringLiteral("CREATE INDEX jobs_by_workspace_status ON jobs(workspace_id, status, seq)"),
+            QStringLiteral("CREATE INDEX jobs_by_created ON jobs(created_at, seq)"),
+            QStringLiteral("CREATE INDEX jobs_by_seq_created ON jobs(seq, created_at)"),
+            // Totals without counting rows: jobs per (workspace, status), kept by triggers.
+            QStringLiteral("CREATE TABLE job_counts (workspace_id TEXT NOT NULL, status TEXT NOT NULL, n INTEGER NOT NULL,"
+                           " PRIMARY KEY (workspace_id, status)) WITHOUT ROWID"),
+            QStringLiteral("INSERT INTO job_counts SELECT coalesce(workspace_id, ''), status, COUNT(*) FROM jobs GROUP BY 1, 2"),
+            QStringLiteral("CREATE TRIGGER jobs_count_insert AFTER INSERT ON jobs BEGIN"
+                           " INSERT INTO job_counts VALUES (coalesce(NEW.workspace_id, ''), NEW.status, 1)"
+                           " ON CONFLICT(workspace_id, status) DO UPDATE SET n = n + 1; END"),
+            QStringLiteral("CREATE TRIGGER jobs_count_delete AFTER DELETE ON jobs BEGIN"
+                           " UPDATE job_counts SET n = n - 1 WHERE workspace_id = coalesce(OLD.workspace_id, '') AND status = OLD.status; END"),
+            QStringLiteral("CREATE TRIGGER jobs_count_update AFTER UPDATE OF status, workspace_id ON jobs"
+                           " WHEN OLD.status IS NOT NEW.status OR OLD.workspace_id IS NOT NEW.workspace_id BEGIN"
+                           " UPDATE job_counts SET n = n - 1 WHERE workspace_id = coalesce(OLD.workspace_id, '') AND status = OLD.status;"
+                           " INSERT INTO job_counts VALUES (coalesce(NEW.workspace_id, ''), NEW.status, 1)"
+                           " ON CONFLICT(workspace_id, status) DO UPDATE SET n = n + 1; END"),
+        },
+        // Version 3: how each job's VM started (restore or cold) and how long each phase took (JSON).
+        {
             QStringLiteral("ALTER TABLE jobs ADD COLUMN start_kind TEXT"),
             QStringLiteral("ALTER TABLE jobs ADD COLUMN timings TEXT"),
         },
@@ -76,6 +107,20 @@ int Database::latestSchemaVersion()
 bool Database::open(const QString &path)
 {
     close();
+    // The file is private (0600) before SQLite first opens it; SQLite gives the -wal and -shm
+    // files the database file's mode.
+    if (!path.isEmpty() && path != QLatin1String(":memory:")) {
+        const QByteArray native = QFile::encodeName(path);
+        const int fd = ::open(native.constData(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0) {
+            m_error = QStringLiteral("cannot open %1: %2").arg(path, QString::fromLocal8Bit(std::strerror(errno)));
+            return false;
+        }
+        struct stat st {};
+        if (::fstat(fd, &st) == 0 && (st.st_mode & 077))
+            ::fchmod(fd, 0600);
+        ::close(fd);
+    }
     m_connection = QStringLiteral("magpie-%1").arg(g_connections.fetchAndAddRelaxed(1));
     m_db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), m_connection);
     m_db.setDatabaseName(path);
@@ -175,25 +220,46 @@ bool Database::exec(const QString &sql, const QVariantList &binds)
 
 bool Database::transaction()
 {
+    if (m_depth > 0) {
+        if (!exec(QStringLiteral("SAVEPOINT sp%1").arg(m_depth)))
+            return false;
+        ++m_depth;
+        return true;
+    }
     if (!m_db.transaction()) {
         m_error = m_db.lastError().text();
         return false;
     }
+    m_depth = 1;
     return true;
 }
 
 bool Database::commit()
 {
+    if (m_depth > 1) {
+        if (!exec(QStringLiteral("RELEASE SAVEPOINT sp%1").arg(m_depth - 1)))
+            return false;
+        --m_depth;
+        return true;
+    }
     if (!m_db.commit()) {
         m_error = m_db.lastError().text();
         return false;
     }
+    m_depth = 0;
     return true;
 }
 
 void Database::rollback()
 {
+    if (m_depth > 1) {
+        --m_depth;
+        exec(QStringLiteral("ROLLBACK TO SAVEPOINT sp%1").arg(m_depth));
+        exec(QStringLiteral("RELEASE SAVEPOINT sp%1").arg(m_depth));
+        return;
+    }
     m_db.rollback();
+    m_depth = 0;
 }
 
 } // namespace magpie

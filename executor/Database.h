@@ -31,15 +31,21 @@ public:
     // Runs one statement with positional bindings; false (and error() set) on failure.
     bool exec(const QString &sql, const QVariantList &binds = {});
     bool prepare(QSqlQuery &q, const QString &sql, const QVariantList &binds = {});
+    // Transactions nest: the outermost one is BEGIN/COMMIT, inner ones are savepoints, so a
+    // function that runs in its own transaction can also run inside a caller's (a batch of
+    // submissions in one transaction). An inner rollback undoes only the inner part; the
+    // outer commit makes everything durable at once.
     bool transaction();
     bool commit();
     void rollback();
+    int transactionDepth() const { return m_depth; }
 
 private:
     bool migrate();
     QSqlDatabase m_db;
     QString m_connection;
     QString m_error;
+    int m_depth = 0;
 };
 
 } // namespace magpie

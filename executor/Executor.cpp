@@ -181,6 +181,8 @@ std::optional<JobRecord> Executor::submit(const JobRequest &request, ExecError *
     j.status = JobStatus::Queued;
     j.createdAt = isoNow();
     j.source = request.source;
+    j.description = request.description;
+    j.scriptType = request.scriptType;
 
     if (!m_db.transaction()) {
         if (error)
@@ -371,6 +373,7 @@ TaskSpec Executor::specFor(const Task &t) const
     s.workspaceSizeGb = j.workspaceSizeGb;
     s.createWorkspace = j.stateful;
     s.script = j.script;
+    s.interpreter = j.interpreter();
     s.env = j.env;
     s.vcpus = j.vcpus;
     s.memoryMb = j.memoryMb;
@@ -657,6 +660,83 @@ void Executor::shutdown()
         if (!t->isJob())
             abandonOp(t->opDone);
     m_scheduler.clear();
+}
+
+// ---------------------------------------------------------------- history and bulk submission
+// (kept apart from the scheduler: they only use submit(), cancel(), job() and the stores)
+
+std::optional<QList<JobRecord>> Executor::submitMany(const QList<JobRequest> &requests, ExecError *error, int *failedIndex)
+{
+    for (int i = 0; i < requests.size(); ++i) {
+        if (auto e = requests.at(i).validate()) {
+            if (error)
+                *error = execError(e->httpStatus, e->code, e->message);
+            if (failedIndex)
+                *failedIndex = i;
+            return std::nullopt;
+        }
+    }
+    // One transaction around them all: each submit() runs in a savepoint inside it.
+    if (!m_db.transaction()) {
+        if (error)
+            *error = execError(500, QStringLiteral("internal"), m_db.error());
+        return std::nullopt;
+    }
+    QList<JobRecord> out;
+    out.reserve(requests.size());
+    ExecError e;
+    for (int i = 0; i < requests.size(); ++i) {
+        auto rec = submit(requests.at(i), &e);
+        if (!rec || (i == requests.size() - 1 && !m_db.commit())) {
+            // All or nothing: undo the records, and take the queued tasks back out.
+            if (rec)
+                e = execError(500, QStringLiteral("internal"), m_db.error());
+            m_db.rollback();
+            for (const JobRecord &j : std::as_const(out)) {
+                cancel(j.requestId, nullptr);
+                QDir(m_jobs->logDir(j.requestId)).removeRecursively();
+            }
+            if (error)
+                *error = e;
+            if (failedIndex)
+                *failedIndex = i;
+            return std::nullopt;
+        }
+        out.append(*rec);
+    }
+    if (requests.isEmpty() && !m_db.commit()) {
+        m_db.rollback();
+        if (error)
+            *error = execError(500, QStringLiteral("internal"), m_db.error());
+        return std::nullopt;
+    }
+    return out;
+}
+
+bool Executor::deleteJob(const QString &requestId, ExecError *error)
+{
+    const auto j = job(requestId);
+    if (!j) {
+        if (error)
+            *error = execError(404, QStringLiteral("not_found"), QStringLiteral("no job with request_id '%1'").arg(requestId));
+        return false;
+    }
+    if (!isFinished(j->status)) {
+        if (error)
+            *error = execError(409, QStringLiteral("conflict"),
+                               QStringLiteral("job '%1' is %2; cancel it first, then delete it").arg(requestId, statusName(j->status)));
+        return false;
+    }
+    QString err;
+    if (!m_jobs->remove(requestId, &err)) {
+        if (error)
+            *error = execError(500, QStringLiteral("internal"), err);
+        return false;
+    }
+    emit jobRemoved(requestId);
+    if (!j->workspaceId.isEmpty())
+        emit workspacesChanged();
+    return true;
 }
 
 } // namespace magpie

@@ -86,6 +86,12 @@ public:
     JobPage jobs(const JobFilter &filter) const;
     // Cancels a queued or running job. Errors: 404 unknown, 409 already finished.
     bool cancel(const QString &requestId, ExecError *error);
+    // ---- history and bulk submission (defined at the end of Executor.cpp)
+    // Validates every request first (nothing is queued when one is bad: *failedIndex says
+    // which), then queues them all in one SQLite transaction, in order.
+    std::optional<QList<JobRecord>> submitMany(const QList<JobRequest> &requests, ExecError *error, int *failedIndex = nullptr);
+    // Deletes a finished job's record and logs. 404 unknown, 409 while queued or running.
+    bool deleteJob(const QString &requestId, ExecError *error);
     LogChunk readLog(const QString &requestId, int stream, qint64 offset, qint64 maxBytes) const;
 
     // ---- workspaces
@@ -127,6 +133,7 @@ public:
 signals:
     void jobAdded(const QString &requestId);
     void jobChanged(const QString &requestId);            // status, times, exit code…
+    void jobRemoved(const QString &requestId);            // deleted from the history
     void jobOutput(const QString &requestId, int stream, const QByteArray &data);
     void workspacesChanged();
     void poolChanged();

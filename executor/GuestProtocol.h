@@ -64,6 +64,8 @@ enum class JobKey : uint8_t {
     Clock = 'C',     // the host's wall clock, "<seconds>.<nanoseconds>" since the epoch: set as CLOCK_REALTIME
     Seed = 'R',      // random bytes from the host: mixed into the kernel RNG, which is then reseeded
     Hostname = 'H',  // the VM's hostname (also written to /etc/hosts)
+    Interpreter = 'I', // optional: an absolute path; the script runs as `<interpreter> <script file>`
+                       // (e.g. /usr/bin/python3). An agent that predates it ignores it (bash).
 };
 
 enum class ExitKey : uint8_t {

@@ -33,6 +33,21 @@ bool isFinished(JobStatus s)
     return s != JobStatus::Queued && s != JobStatus::Running;
 }
 
+QString scriptTypeName(ScriptType t)
+{
+    return t == ScriptType::Python ? QStringLiteral("python") : QStringLiteral("bash");
+}
+
+QString JobRecord::interpreter() const
+{
+    return scriptType == ScriptType::Python ? QStringLiteral("/usr/bin/python3") : QString();
+}
+
+QString JobRecord::updatedAt() const
+{
+    return !finishedAt.isEmpty() ? finishedAt : !startedAt.isEmpty() ? startedAt : createdAt;
+}
+
 QJsonObject JobRecord::toJson(bool withScript) const
 {
     auto orNull = [](const QString &s) { return s.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(s); };
@@ -66,9 +81,20 @@ QJsonObject JobRecord::toJson(bool withScript) const
         {QStringLiteral("start"), orNull(startKind)},
         {QStringLiteral("timings"), timings},
         {QStringLiteral("source"), orNull(source)},
+        // The same facts under Magpie Cloud's names, so its SDK's models parse.
+        {QStringLiteral("id"), requestId},
+        {QStringLiteral("job_id"), requestId},
+        {QStringLiteral("environment"), envObj},
+        {QStringLiteral("script_type"), scriptTypeName(scriptType)},
+        {QStringLiteral("description"), orNull(description)},
+        {QStringLiteral("user_id"), QStringLiteral("local")},
+        {QStringLiteral("updated_at"), updatedAt()},
     };
-    if (withScript)
+    if (withScript) {
         o.insert(QStringLiteral("script"), script);
+        if (scriptTruncated)
+            o.insert(QStringLiteral("script_truncated"), true);
+    }
     return o;
 }
 

@@ -15,6 +15,10 @@ QString statusName(JobStatus s);
 bool parseStatus(const QString &text, JobStatus *out);
 bool isFinished(JobStatus s);
 
+// How the script is run: bash (unless it starts with "#!"), or python3.
+enum class ScriptType { Bash, Python };
+QString scriptTypeName(ScriptType t); // "bash", "python"
+
 struct JobRecord {
     qint64 seq = 0;                // order of submission (FIFO)
     QString requestId;             // UUID
@@ -41,7 +45,16 @@ struct JobRecord {
     QJsonObject timings;           // phase -> ms: queued, vm_start, disk_attach, mount, script, teardown, record…
     QString runDir;
     QString source;
+    QString description;           // free text from the caller
+    ScriptType scriptType = ScriptType::Bash;
+    bool scriptTruncated = false;  // a list item whose script was cut (not stored)
 
+    // The program the guest runs the script with, empty for the default (bash or "#!").
+    QString interpreter() const;
+    // The time of the last status change: finished, else started, else created.
+    QString updatedAt() const;
+    // The job object of the API (docs/api.md), with Magpie Cloud's names too (id, job_id,
+    // environment, script_type, user_id, updated_at).
     QJsonObject toJson(bool withScript = true) const;
 };
 

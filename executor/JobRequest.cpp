@@ -22,7 +22,7 @@ bool isValidEnvName(const QString &name)
 }
 
 namespace {
-RequestError bad(const QString &field, const QString &message, const QString &code = QStringLiteral("invalid_request"), int status = 400)
+RequestError bad(const QString &field, const QString &message, const QString &code = QStringLiteral("invalid_request"), int status = 422)
 {
     return RequestError{status, code, message, field};
 }
@@ -105,8 +105,52 @@ std::optional<RequestError> JobRequest::validate() const
         return bad(QStringLiteral("memory_mb"), QStringLiteral("memory_mb must be from %1 to %2").arg(JobLimits::kMinMemoryMb).arg(JobLimits::kMaxMemoryMb));
     if (timeoutSec && (*timeoutSec < JobLimits::kMinTimeout || *timeoutSec > JobLimits::kMaxTimeout))
         return bad(QStringLiteral("timeout"), QStringLiteral("timeout must be from %1 to %2 seconds").arg(JobLimits::kMinTimeout).arg(JobLimits::kMaxTimeout));
+    if (description.size() > JobLimits::kMaxDescriptionLength)
+        return bad(QStringLiteral("description"), QStringLiteral("description must be at most %1 characters").arg(JobLimits::kMaxDescriptionLength));
     return std::nullopt;
 }
+
+namespace {
+// Magpie Cloud fields that have no local meaning: refused when they ask for something.
+std::optional<RequestError> cloudOnlyFields(const QJsonObject &o)
+{
+    const QString oneShot = QStringLiteral("Magpie Desktop runs one-shot VMs on this computer");
+    for (const char *key : {"persist", "ip_lease"}) {
+        const QString k = QLatin1String(key);
+        const QJsonValue v = o.value(k);
+        if (v.isUndefined() || v.isNull() || v == QJsonValue(false))
+            continue;
+        if (!v.isBool())
+            return bad(k, QStringLiteral("%1 must be true or false").arg(k));
+        const QString what = k == QLatin1String("persist") ? QStringLiteral("persist=true (a VM that stays up after the script)")
+                                                           : QStringLiteral("ip_lease=true (a public IP address for the VM)");
+        return bad(k, QStringLiteral("%1 is not supported locally: %2; use stateful=true with a workspace_id to keep files between jobs")
+                          .arg(what, oneShot),
+                   QStringLiteral("not_supported"));
+    }
+    if (const QJsonValue v = o.value(QStringLiteral("docker_image")); !v.isUndefined() && !v.isNull())
+        return bad(QStringLiteral("docker_image"),
+                   QStringLiteral("docker_image is not supported locally: jobs run in Magpie Desktop's Debian guest (install what you need in the script)"),
+                   QStringLiteral("not_supported"));
+    if (const QJsonValue v = o.value(QStringLiteral("proxy_port")); !v.isUndefined() && !v.isNull())
+        return bad(QStringLiteral("proxy_port"),
+                   QStringLiteral("proxy_port is not supported locally: %1 and exposes no ports").arg(oneShot), QStringLiteral("not_supported"));
+    return std::nullopt;
+}
+
+std::optional<RequestError> envObject(const QJsonValue &env, const QString &key, QList<QPair<QString, QString>> *out)
+{
+    if (!env.isObject())
+        return bad(key, QStringLiteral("%1 must be an object of NAME: \"value\" strings").arg(key));
+    const QJsonObject eo = env.toObject();
+    for (auto it = eo.begin(); it != eo.end(); ++it) {
+        if (!it.value().isString())
+            return bad(key, QStringLiteral("%1 value of %2 must be a string").arg(key, it.key().left(64)));
+        out->append({it.key(), it.value().toString()});
+    }
+    return std::nullopt;
+}
+} // namespace
 
 std::optional<JobRequest> JobRequest::fromJson(const QJsonObject &o, RequestError *err)
 {
@@ -162,17 +206,44 @@ std::optional<JobRequest> JobRequest::fromJson(const QJsonObject &o, RequestErro
     if (auto e = intField(o, QStringLiteral("timeout"), JobLimits::kMinTimeout, JobLimits::kMaxTimeout, &r.timeoutSec))
         return failWith(*e);
 
+    // env, or Magpie Cloud's name for it: environment. Both may be sent when they agree.
     const QJsonValue env = o.value(QStringLiteral("env"));
-    if (!env.isUndefined() && !env.isNull()) {
-        if (!env.isObject())
-            return failWith(bad(QStringLiteral("env"), QStringLiteral("env must be an object of NAME: \"value\" strings")));
-        const QJsonObject eo = env.toObject();
-        for (auto it = eo.begin(); it != eo.end(); ++it) {
-            if (!it.value().isString())
-                return failWith(bad(QStringLiteral("env"), QStringLiteral("env value of %1 must be a string").arg(it.key().left(64))));
-            r.env.append({it.key(), it.value().toString()});
-        }
+    const QJsonValue environment = o.value(QStringLiteral("environment"));
+    const bool hasEnv = !env.isUndefined() && !env.isNull();
+    const bool hasEnvironment = !environment.isUndefined() && !environment.isNull();
+    if (hasEnv && hasEnvironment && env != environment)
+        return failWith(bad(QStringLiteral("environment"),
+                            QStringLiteral("env and environment are the same setting and were given different values; send one of them")));
+    if (hasEnv || hasEnvironment)
+        if (auto e = envObject(hasEnv ? env : environment, hasEnv ? QStringLiteral("env") : QStringLiteral("environment"), &r.env))
+            return failWith(*e);
+
+    const QJsonValue description = o.value(QStringLiteral("description"));
+    if (!description.isUndefined() && !description.isNull() && !description.isString())
+        return failWith(bad(QStringLiteral("description"), QStringLiteral("description must be a string")));
+    r.description = description.toString().trimmed();
+
+    // type (what Magpie Cloud's SDK sends) or script_type (what job objects show).
+    QString typeKey, typeText;
+    for (const char *key : {"type", "script_type"}) {
+        const QJsonValue v = o.value(QLatin1String(key));
+        if (v.isUndefined() || v.isNull())
+            continue;
+        if (!v.isString())
+            return failWith(bad(QLatin1String(key), QStringLiteral("%1 must be a string: inline, bash or python").arg(QLatin1String(key))));
+        const QString t = v.toString().trimmed().toLower();
+        const QString norm = t == QLatin1String("inline") ? QStringLiteral("bash") : t;
+        if (!typeKey.isEmpty() && norm != typeText)
+            return failWith(bad(QLatin1String(key), QStringLiteral("type and script_type were given different values; send one of them")));
+        if (norm != QLatin1String("bash") && norm != QLatin1String("python"))
+            return failWith(bad(QLatin1String(key), QStringLiteral("%1 must be inline, bash or python (got '%2')").arg(QLatin1String(key), v.toString().left(40))));
+        typeKey = QLatin1String(key);
+        typeText = norm;
     }
+    r.scriptType = typeText == QLatin1String("python") ? ScriptType::Python : ScriptType::Bash;
+
+    if (auto e = cloudOnlyFields(o))
+        return failWith(*e);
     if (auto e = r.validate())
         return failWith(*e);
     return r;

@@ -2,6 +2,8 @@
 // Both front ends build a JobRequest and pass it to Executor::submit(); the rules live here once.
 #pragma once
 
+#include "JobRecord.h"
+
 #include <QJsonObject>
 #include <QList>
 #include <QPair>
@@ -13,6 +15,7 @@ namespace magpie {
 struct JobLimits {
     static constexpr qint64 kMaxScriptBytes = 1024 * 1024;   // 1 MiB (HTTP: 413 above it)
     static constexpr int kMaxNameLength = 200;
+    static constexpr int kMaxDescriptionLength = 4096;
     static constexpr int kMaxEnvEntries = 256;
     static constexpr qint64 kMaxEnvBytes = 64 * 1024;
     static constexpr int kMinVcpus = 1, kMaxVcpus = 16, kDefaultVcpus = 1;
@@ -20,10 +23,11 @@ struct JobLimits {
     static constexpr int kMinTimeout = 1, kMaxTimeout = 7 * 24 * 3600, kDefaultTimeout = 3600;
 };
 
-// A validation failure: an HTTP status (400 or 413), a machine code and a sentence.
+// A validation failure: an HTTP status (422, or 413 for a script over the limit), a machine
+// code and a sentence.
 struct RequestError {
-    int httpStatus = 400;
-    QString code;     // e.g. "invalid_request", "invalid_workspace_id", "payload_too_large"
+    int httpStatus = 422;
+    QString code;     // "invalid_request", "invalid_workspace_id", "payload_too_large", "not_supported"
     QString message;
     QString field;    // the offending field, when there is one
 };
@@ -40,10 +44,15 @@ struct JobRequest {
     std::optional<int> timeoutSec;
     bool network = true;
     QString source = QStringLiteral("api"); // "api" or "gui"
+    QString description;
+    ScriptType scriptType = ScriptType::Bash;
 
     // Checks every field; nullopt when the request is acceptable.
     std::optional<RequestError> validate() const;
-    // Parses a JSON object as sent to POST /api/v1/jobs, then validates.
+    // Parses a JSON object as sent to POST /api/v1/jobs, then validates. Magpie Cloud's fields
+    // are understood too: `environment` (= env; both given and different is an error), `type`
+    // or `script_type` ("inline"/"bash" or "python"), `description`; `persist`/`ip_lease`
+    // true, `docker_image` and `proxy_port` are refused (not_supported), false/absent accepted.
     static std::optional<JobRequest> fromJson(const QJsonObject &o, RequestError *err);
 };
 

@@ -9,13 +9,18 @@
 #include <QSqlQuery>
 #include <QVariant>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 namespace magpie {
 
 namespace {
 const char *kColumns =
     "seq, request_id, name, script, stateful, workspace_id, workspace_size_gb, env, vcpus, memory_mb, timeout, network,"
     " status, exit_code, error, notice, created_at, started_at, finished_at, duration_ms, workspace_used_bytes,"
-    " workspace_total_bytes, stdout_bytes, stderr_bytes, accelerator, run_dir, source, start_kind, timings";
+    " workspace_total_bytes, stdout_bytes, stderr_bytes, accelerator, run_dir, source, description, script_type,"
+    " start_kind, timings";
 
 QVariant opt(const std::optional<qint64> &v) { return v ? QVariant(*v) : QVariant(); }
 QVariant optInt(const std::optional<int> &v) { return v ? QVariant(*v) : QVariant(); }
@@ -29,7 +34,7 @@ QString envJson(const QList<QPair<QString, QString>> &env)
     return QString::fromUtf8(QJsonDocument(o).toJson(QJsonDocument::Compact));
 }
 
-JobRecord fromRow(const QSqlQuery &q)
+JobRecord fromRow(const QSqlQuery &q, bool withTruncatedFlag = false)
 {
     JobRecord j;
     int i = 0;
@@ -66,8 +71,12 @@ JobRecord fromRow(const QSqlQuery &q)
     j.accelerator = q.value(i++).toString();
     j.runDir = q.value(i++).toString();
     j.source = q.value(i++).toString();
+    j.description = q.value(i++).toString();
+    j.scriptType = q.value(i++).toString() == QLatin1String("python") ? ScriptType::Python : ScriptType::Bash;
     j.startKind = q.value(i++).toString();
     j.timings = QJsonDocument::fromJson(q.value(i++).toString().toUtf8()).object();
+    if (withTruncatedFlag)
+        j.scriptTruncated = q.value(i++).toBool();
     return j;
 }
 } // namespace
@@ -76,6 +85,7 @@ JobStore::JobStore(Database &db, QString logDir)
     : m_db(db), m_logDir(std::move(logDir))
 {
     QDir().mkpath(m_logDir);
+    QFile::setPermissions(m_logDir, QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner);
 }
 
 qint64 JobStore::logCapBytes()
@@ -93,9 +103,11 @@ QByteArray JobStore::truncationMarker(qint64 cap)
 QString JobStore::insert(JobRecord &j)
 {
     if (!m_db.exec(QStringLiteral("INSERT INTO jobs(request_id, name, script, stateful, workspace_id, workspace_size_gb, env, vcpus,"
-                                  " memory_mb, timeout, network, status, notice, created_at, source) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"),
+                                  " memory_mb, timeout, network, status, notice, created_at, source, description, script_type)"
+                                  " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"),
                    {j.requestId, j.name, j.script, j.stateful, str(j.workspaceId), j.workspaceSizeGb, envJson(j.env), j.vcpus,
-                    j.memoryMb, j.timeoutSec, j.network, statusName(j.status), str(j.notice), j.createdAt, str(j.source)}))
+                    j.memoryMb, j.timeoutSec, j.network, statusName(j.status), str(j.notice), j.createdAt, str(j.source),
+                    str(j.description), scriptTypeName(j.scriptType)}))
         return m_db.error();
     QSqlQuery q;
     if (m_db.prepare(q, QStringLiteral("SELECT seq FROM jobs WHERE request_id = ?"), {j.requestId}) && q.exec() && q.next())
@@ -115,6 +127,19 @@ QString JobStore::update(const JobRecord &j)
                     j.requestId}))
         return m_db.error();
     return QString();
+}
+
+bool JobStore::remove(const QString &requestId, QString *error)
+{
+    if (!m_db.exec(QStringLiteral("DELETE FROM jobs WHERE request_id = ?"), {requestId})) {
+        if (error)
+            *error = m_db.error();
+        return false;
+    }
+    // The record is gone first: logs without a record are harmless, a record without logs is not.
+    if (!requestId.isEmpty() && !requestId.contains(QLatin1Char('/')) && !requestId.startsWith(QLatin1Char('.')))
+        QDir(logDir(requestId)).removeRecursively();
+    return true;
 }
 
 std::optional<JobRecord> JobStore::get(const QString &requestId) const
@@ -144,17 +169,91 @@ JobPage JobStore::list(const JobFilter &f) const
         pat.replace(QLatin1Char('\\'), QStringLiteral("\\\\")).replace(QLatin1Char('%'), QStringLiteral("\\%")).replace(QLatin1Char('_'), QStringLiteral("\\_"));
         binds << QStringLiteral("%") + pat + QStringLiteral("%");
     }
+    if (!f.createdFrom.isEmpty()) {
+        where << QStringLiteral("created_at >= ?");
+        binds << f.createdFrom;
+    }
+    if (!f.createdBefore.isEmpty()) {
+        where << QStringLiteral("created_at < ?");
+        binds << f.createdBefore;
+    }
     const QString whereSql = where.isEmpty() ? QString() : QStringLiteral(" WHERE ") + where.join(QStringLiteral(" AND "));
     JobPage page;
     QSqlQuery q;
-    if (m_db.prepare(q, QStringLiteral("SELECT COUNT(*) FROM jobs") + whereSql, binds) && q.exec() && q.next())
+    const bool timed = !f.createdFrom.isEmpty() || !f.createdBefore.isEmpty();
+    if (f.withTotal && f.nameContains.isEmpty() && !timed) {
+        // Workspace and status alone: the kept counts (migration 2), no rows counted.
+        QStringList cw;
+        QVariantList cb;
+        if (!f.workspaceId.isEmpty()) {
+            cw << QStringLiteral("workspace_id = ?");
+            cb << f.workspaceId;
+        }
+        if (f.status) {
+            cw << QStringLiteral("status = ?");
+            cb << statusName(*f.status);
+        }
+        const QString sql = QStringLiteral("SELECT COALESCE(SUM(n), 0) FROM job_counts") +
+                            (cw.isEmpty() ? QString() : QStringLiteral(" WHERE ") + cw.join(QStringLiteral(" AND ")));
+        if (m_db.prepare(q, sql, cb) && q.exec() && q.next())
+            page.total = q.value(0).toInt();
+    } else if (f.withTotal && m_db.prepare(q, QStringLiteral("SELECT COUNT(*) FROM jobs") + whereSql, binds) && q.exec() && q.next()) {
         page.total = q.value(0).toInt();
-    QVariantList b2 = binds;
-    b2 << f.limit << f.offset;
-    if (m_db.prepare(q, QStringLiteral("SELECT %1 FROM jobs%2 ORDER BY seq DESC LIMIT ? OFFSET ?").arg(QLatin1String(kColumns), whereSql), b2) && q.exec())
+    }
+
+    // The page's seqs first, from an index alone (the filter's index covers seq), then the
+    // rows of just those: an OFFSET then steps over narrow index entries, not whole rows.
+    QStringList keyWhere = where;
+    QVariantList keyBinds = binds;
+    if (f.beforeSeq) {
+        keyWhere << QStringLiteral("seq < ?");
+        keyBinds << *f.beforeSeq;
+    }
+    QString keySql = keyWhere.isEmpty() ? QString() : QStringLiteral(" WHERE ") + keyWhere.join(QStringLiteral(" AND "));
+    // A time window: walk (seq, created_at) newest first and test the time in the index, rather
+    // than take the window from jobs_by_created and sort it by seq.
+    if (timed && f.workspaceId.isEmpty() && !f.status)
+        keySql.replace(QStringLiteral("created_at "), QStringLiteral("+created_at "));
+    keyBinds << f.limit << f.offset;
+    QString columns = QLatin1String(kColumns);
+    const bool cut = f.scriptChars >= 0;
+    if (cut)
+        columns.replace(QStringLiteral(" script,"), QStringLiteral(" substr(script, 1, %1),").arg(f.scriptChars))
+            .append(QStringLiteral(", length(script) > %1").arg(f.scriptChars));
+    const QString sql = QStringLiteral("SELECT %1 FROM jobs WHERE seq IN (SELECT seq FROM jobs%2 ORDER BY seq DESC LIMIT ? OFFSET ?)"
+                                       " ORDER BY seq DESC")
+                            .arg(columns, keySql);
+    if (m_db.prepare(q, sql, keyBinds) && q.exec())
         while (q.next())
-            page.jobs.append(fromRow(q));
+            page.jobs.append(fromRow(q, cut));
+    if (page.jobs.size() == f.limit && f.limit > 0)
+        page.nextCursor = page.jobs.last().seq;
     return page;
+}
+
+bool JobStore::insertMany(QList<JobRecord> &jobs, QString *error)
+{
+    if (!m_db.transaction()) {
+        if (error)
+            *error = m_db.error();
+        return false;
+    }
+    for (JobRecord &j : jobs) {
+        const QString err = insert(j);
+        if (!err.isEmpty()) {
+            m_db.rollback();
+            if (error)
+                *error = err;
+            return false;
+        }
+    }
+    if (!m_db.commit()) {
+        if (error)
+            *error = m_db.error();
+        m_db.rollback();
+        return false;
+    }
+    return true;
 }
 
 QList<JobRecord> JobStore::withStatus(JobStatus status) const
@@ -190,11 +289,13 @@ QString JobStore::logPath(const QString &requestId, int stream) const
 
 void JobStore::prepareLogs(const QString &requestId)
 {
-    QDir().mkpath(logDir(requestId));
-    for (int s : {1, 2}) {
-        QFile f(logPath(requestId, s));
-        if (!f.exists() && f.open(QIODevice::WriteOnly))
-            f.close();
+    // Private: the folder 0700, the files 0600 (created here, so later appends keep the mode).
+    const QByteArray dir = QFile::encodeName(logDir(requestId));
+    ::mkdir(dir.constData(), 0700);
+    for (int s : {1, 2, 3}) {
+        const int fd = ::open(QFile::encodeName(logPath(requestId, s)).constData(), O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd >= 0)
+            ::close(fd);
     }
 }
 

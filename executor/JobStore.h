@@ -17,17 +17,26 @@ namespace magpie {
 
 class Database;
 
+// Which jobs list() returns, newest first (by seq). Paging by offset, or by keyset: `beforeSeq`
+// (a page's nextCursor) continues after the last job of the previous page, which costs the
+// same at any depth. Each filter is served by an index (migration 2).
 struct JobFilter {
     QString workspaceId;
     std::optional<JobStatus> status;
     QString nameContains;
+    QString createdFrom;           // ISO-8601: created_at >= this
+    QString createdBefore;         // ISO-8601: created_at < this
+    std::optional<qint64> beforeSeq; // keyset: only jobs with seq < this
     int limit = 50;
     int offset = 0;
+    bool withTotal = true;         // count the matching jobs (JobPage::total)
+    int scriptChars = -1;          // >= 0: scripts cut to this many characters (scriptTruncated)
 };
 
 struct JobPage {
     QList<JobRecord> jobs;
-    int total = 0;
+    int total = 0;                 // matching jobs, when withTotal
+    qint64 nextCursor = 0;         // the last job's seq when the page is full, else 0
 };
 
 struct LogChunk {
@@ -45,7 +54,11 @@ public:
     static QByteArray truncationMarker(qint64 cap);
 
     QString insert(JobRecord &job);                 // sets seq; empty string on success
+    // Inserts many in one transaction, all or nothing (sets each seq).
+    [[nodiscard]] bool insertMany(QList<JobRecord> &jobs, QString *error);
     QString update(const JobRecord &job);           // writes every mutable column
+    // Deletes a job's record and its log folder (the caller checks that it has finished).
+    [[nodiscard]] bool remove(const QString &requestId, QString *error);
     std::optional<JobRecord> get(const QString &requestId) const;
     JobPage list(const JobFilter &filter) const;
     QList<JobRecord> withStatus(JobStatus status) const; // in FIFO order

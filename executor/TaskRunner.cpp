@@ -115,6 +115,7 @@ void TaskRunner::startVm()
     cfg.memoryMb = m_spec.memoryMb;
     cfg.network = m_spec.network;
     cfg.script = m_spec.script;
+    cfg.interpreter = m_spec.interpreter;
     cfg.env = m_spec.env;
     cfg.timeoutSec = m_spec.timeoutSec;
     cfg.hostname = QStringLiteral("magpie-%1").arg(m_spec.id.left(8));

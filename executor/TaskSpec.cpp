@@ -18,6 +18,7 @@ QJsonObject TaskSpec::toJson() const
         {QStringLiteral("workspace_size_gb"), workspaceSizeGb},
         {QStringLiteral("create_workspace"), createWorkspace},
         {QStringLiteral("script"), script},
+        {QStringLiteral("interpreter"), interpreter},
         {QStringLiteral("env"), envArr},
         {QStringLiteral("vcpus"), vcpus},
         {QStringLiteral("memory_mb"), memoryMb},
@@ -43,6 +44,7 @@ TaskSpec TaskSpec::fromJson(const QJsonObject &o)
     s.workspaceSizeGb = o.value(QStringLiteral("workspace_size_gb")).toInt();
     s.createWorkspace = o.value(QStringLiteral("create_workspace")).toBool();
     s.script = o.value(QStringLiteral("script")).toString();
+    s.interpreter = o.value(QStringLiteral("interpreter")).toString();
     for (const QJsonValue &v : o.value(QStringLiteral("env")).toArray()) {
         const QJsonArray kv = v.toArray();
         s.env.append({kv.at(0).toString(), kv.at(1).toString()});

@@ -24,6 +24,7 @@ struct TaskSpec {
     int workspaceSizeGb = 0;      // the size of the disk to create when it does not exist yet
     bool createWorkspace = false; // create the disk when missing (a workspace's first job)
     QString script;
+    QString interpreter;          // e.g. /usr/bin/python3; empty: bash, or the script's "#!" line
     QList<QPair<QString, QString>> env;
     int vcpus = 1;
     int memoryMb = 512;

@@ -421,6 +421,8 @@ void VmRunner::sendJob()
 {
     QByteArray p;
     p += record(guest::JobKey::Script, m_cfg.script.toUtf8());
+    if (!m_cfg.interpreter.isEmpty())
+        p += record(guest::JobKey::Interpreter, m_cfg.interpreter.toUtf8());
     for (const auto &kv : m_cfg.env)
         p += record(guest::JobKey::Env, (kv.first + QLatin1Char('=') + kv.second).toUtf8());
     p += record(guest::JobKey::Workspace, m_cfg.workspaceDisk.isEmpty() ? "0" : "1");

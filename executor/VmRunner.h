@@ -46,6 +46,7 @@ struct VmConfig {
     QString workspaceDisk;     // qcow2 path; empty = an empty ephemeral /workspace
     int workspaceSizeGb = 0;   // for the preparation watchdog (fsck time grows with size)
     QString script;
+    QString interpreter;       // e.g. /usr/bin/python3; empty: bash, or the script's "#!" line
     QList<QPair<QString, QString>> env;
     QString hostname;          // empty: "magpie"
     int timeoutSec = 0;        // 0 = no limit; counted from the moment the script starts

@@ -329,7 +329,9 @@ private slots:
             {"GET", "/api/v1/jobs"}, {"POST", "/api/v1/jobs"}, {"GET", "/api/v1/jobs/x"}, {"POST", "/api/v1/jobs/x/cancel"},
             {"GET", "/api/v1/jobs/x/logs"}, {"GET", "/api/v1/workspaces"}, {"GET", "/api/v1/workspaces/w"},
             {"DELETE", "/api/v1/workspaces/w"}, {"GET", "/api/v1/workspaces/w/files"}, {"GET", "/api/v1/workspaces/w/file?path=a"},
-            {"GET", "/api/v1/workspaces/w/usage"}, {"GET", "/api/v1/pool"}};
+            {"GET", "/api/v1/workspaces/w/usage"}, {"GET", "/api/v1/pool"}, {"GET", "/api/v1/jobs/x/status"},
+            {"GET", "/api/v1/jobs/x/details"}, {"DELETE", "/api/v1/jobs/x"}, {"POST", "/api/v1/jobs:batch"},
+            {"GET", "/api/v1/job-templates"}};
         for (const auto &rt : routes) {
             const QByteArray name = rt.first + ' ' + rt.second;
             QTest::newRow((name + " no key").constData()) << rt.first << rt.second << QByteArray();
@@ -396,13 +398,13 @@ private slots:
         job("json null", "null", 400, req, "", "");
         job("json true", "true", 400, req, "", "");
         // script
-        job("missing script", "{}", 400, req, "script", "required");
-        job("null script", R"({"script":null})", 400, req, "script", "required");
-        job("empty script", R"({"script":""})", 400, req, "script", "empty");
-        job("blank script", R"({"script":"  \n\t "})", 400, req, "script", "white space");
-        job("script number", R"({"script":42})", 400, req, "script", "string");
-        job("script array", R"({"script":["echo"]})", 400, req, "script", "string");
-        job("script object", R"({"script":{"a":1}})", 400, req, "script", "string");
+        job("missing script", "{}", 422, req, "script", "required");
+        job("null script", R"({"script":null})", 422, req, "script", "required");
+        job("empty script", R"({"script":""})", 422, req, "script", "empty");
+        job("blank script", R"({"script":"  \n\t "})", 422, req, "script", "white space");
+        job("script number", R"({"script":42})", 422, req, "script", "string");
+        job("script array", R"({"script":["echo"]})", 422, req, "script", "string");
+        job("script object", R"({"script":{"a":1}})", 422, req, "script", "string");
         job("script too large", "{\"script\":\"" + QByteArray(1024 * 1024 + 1, 'a') + "\"}", 413, "payload_too_large", "script", "1048576");
         {
             // 349526 x "€" (3 bytes each) = 1048578 bytes of UTF-8, though only 349526 characters.
@@ -412,73 +414,73 @@ private slots:
         job("body too large", "{\"script\":\"echo\",\"name\":\"" + QByteArray(2 * 1024 * 1024 + 16, 'n') + "\"}", 413,
             "payload_too_large", "", "2097152");
         // other fields
-        job("name number", R"({"script":"echo","name":5})", 400, req, "name", "string");
-        job("name too long", "{\"script\":\"echo\",\"name\":\"" + QByteArray(201, 'n') + "\"}", 400, req, "name", "200");
-        job("stateful string", R"({"script":"echo","stateful":"true"})", 400, req, "stateful", "true or false");
-        job("stateful number", R"({"script":"echo","stateful":1})", 400, req, "stateful", "true or false");
-        job("network string", R"({"script":"echo","network":"no"})", 400, req, "network", "true or false");
-        job("env array", R"({"script":"echo","env":["A=1"]})", 400, req, "env", "object");
-        job("env string", R"({"script":"echo","env":"A=1"})", 400, req, "env", "object");
-        job("env value number", R"({"script":"echo","env":{"A":1}})", 400, req, "env", "string");
-        job("env bad name", R"({"script":"echo","env":{"1A":"x"}})", 400, req, "env", "not valid");
-        job("env name with equals", R"({"script":"echo","env":{"A=B":"x"}})", 400, req, "env", "not valid");
-        job("vcpus string", R"({"script":"echo","vcpus":"2"})", 400, req, "vcpus", "whole number");
-        job("vcpus zero", R"({"script":"echo","vcpus":0})", 400, req, "vcpus", "from 1 to 16");
-        job("vcpus too many", R"({"script":"echo","vcpus":17})", 400, req, "vcpus", "from 1 to 16");
-        job("vcpus fraction", R"({"script":"echo","vcpus":1.5})", 400, req, "vcpus", "whole number");
-        job("memory too small", R"({"script":"echo","memory_mb":64})", 400, req, "memory_mb", "128");
-        job("memory too large", R"({"script":"echo","memory_mb":16385})", 400, req, "memory_mb", "16384");
-        job("timeout zero", R"({"script":"echo","timeout":0})", 400, req, "timeout", "");
-        job("timeout fraction", R"({"script":"echo","timeout":2.5})", 400, req, "timeout", "whole number");
-        job("timeout too long", R"({"script":"echo","timeout":604801})", 400, req, "timeout", "604800");
+        job("name number", R"({"script":"echo","name":5})", 422, req, "name", "string");
+        job("name too long", "{\"script\":\"echo\",\"name\":\"" + QByteArray(201, 'n') + "\"}", 422, req, "name", "200");
+        job("stateful string", R"({"script":"echo","stateful":"true"})", 422, req, "stateful", "true or false");
+        job("stateful number", R"({"script":"echo","stateful":1})", 422, req, "stateful", "true or false");
+        job("network string", R"({"script":"echo","network":"no"})", 422, req, "network", "true or false");
+        job("env array", R"({"script":"echo","env":["A=1"]})", 422, req, "env", "object");
+        job("env string", R"({"script":"echo","env":"A=1"})", 422, req, "env", "object");
+        job("env value number", R"({"script":"echo","env":{"A":1}})", 422, req, "env", "string");
+        job("env bad name", R"({"script":"echo","env":{"1A":"x"}})", 422, req, "env", "not valid");
+        job("env name with equals", R"({"script":"echo","env":{"A=B":"x"}})", 422, req, "env", "not valid");
+        job("vcpus string", R"({"script":"echo","vcpus":"2"})", 422, req, "vcpus", "whole number");
+        job("vcpus zero", R"({"script":"echo","vcpus":0})", 422, req, "vcpus", "from 1 to 16");
+        job("vcpus too many", R"({"script":"echo","vcpus":17})", 422, req, "vcpus", "from 1 to 16");
+        job("vcpus fraction", R"({"script":"echo","vcpus":1.5})", 422, req, "vcpus", "whole number");
+        job("memory too small", R"({"script":"echo","memory_mb":64})", 422, req, "memory_mb", "128");
+        job("memory too large", R"({"script":"echo","memory_mb":16385})", 422, req, "memory_mb", "16384");
+        job("timeout zero", R"({"script":"echo","timeout":0})", 422, req, "timeout", "");
+        job("timeout fraction", R"({"script":"echo","timeout":2.5})", 422, req, "timeout", "whole number");
+        job("timeout too long", R"({"script":"echo","timeout":604801})", 422, req, "timeout", "604800");
         // workspace id and size
-        job("workspace id upper case", R"({"script":"echo","stateful":true,"workspace_id":"My-WS"})", 400, wsid, "workspace_id", "");
-        job("workspace id underscore", R"({"script":"echo","stateful":true,"workspace_id":"my_ws"})", 400, wsid, "workspace_id", "");
-        job("workspace id leading hyphen", R"({"script":"echo","stateful":true,"workspace_id":"-ws"})", 400, wsid, "workspace_id", "");
-        job("workspace id too long", "{\"script\":\"echo\",\"stateful\":true,\"workspace_id\":\"" + QByteArray(64, 'a') + "\"}", 400, wsid,
+        job("workspace id upper case", R"({"script":"echo","stateful":true,"workspace_id":"My-WS"})", 422, wsid, "workspace_id", "");
+        job("workspace id underscore", R"({"script":"echo","stateful":true,"workspace_id":"my_ws"})", 422, wsid, "workspace_id", "");
+        job("workspace id leading hyphen", R"({"script":"echo","stateful":true,"workspace_id":"-ws"})", 422, wsid, "workspace_id", "");
+        job("workspace id too long", "{\"script\":\"echo\",\"stateful\":true,\"workspace_id\":\"" + QByteArray(64, 'a') + "\"}", 422, wsid,
             "workspace_id", "63");
-        job("workspace id empty", R"({"script":"echo","stateful":true,"workspace_id":""})", 400, wsid, "workspace_id", "");
-        job("workspace id traversal", R"({"script":"echo","stateful":true,"workspace_id":"../etc"})", 400, wsid, "workspace_id", "");
-        job("workspace id slash", R"({"script":"echo","stateful":true,"workspace_id":"a/b"})", 400, wsid, "workspace_id", "");
-        job("workspace id space", R"({"script":"echo","stateful":true,"workspace_id":"a b"})", 400, wsid, "workspace_id", "");
-        job("workspace id unicode", R"({"script":"echo","stateful":true,"workspace_id":"café"})", 400, wsid, "workspace_id", "");
-        job("workspace id number", R"({"script":"echo","stateful":true,"workspace_id":5})", 400, wsid, "workspace_id", "string");
-        job("workspace id without stateful", R"({"script":"echo","workspace_id":"ok-ws"})", 400, req, "workspace_id", "stateful");
-        job("workspace id with stateful false", R"({"script":"echo","stateful":false,"workspace_id":"ok-ws"})", 400, req, "workspace_id",
+        job("workspace id empty", R"({"script":"echo","stateful":true,"workspace_id":""})", 422, wsid, "workspace_id", "");
+        job("workspace id traversal", R"({"script":"echo","stateful":true,"workspace_id":"../etc"})", 422, wsid, "workspace_id", "");
+        job("workspace id slash", R"({"script":"echo","stateful":true,"workspace_id":"a/b"})", 422, wsid, "workspace_id", "");
+        job("workspace id space", R"({"script":"echo","stateful":true,"workspace_id":"a b"})", 422, wsid, "workspace_id", "");
+        job("workspace id unicode", R"({"script":"echo","stateful":true,"workspace_id":"café"})", 422, wsid, "workspace_id", "");
+        job("workspace id number", R"({"script":"echo","stateful":true,"workspace_id":5})", 422, wsid, "workspace_id", "string");
+        job("workspace id without stateful", R"({"script":"echo","workspace_id":"ok-ws"})", 422, req, "workspace_id", "stateful");
+        job("workspace id with stateful false", R"({"script":"echo","stateful":false,"workspace_id":"ok-ws"})", 422, req, "workspace_id",
             "stateful");
-        job("size without stateful", R"({"script":"echo","workspace_size_gb":5})", 400, req, "workspace_size_gb", "stateful");
-        job("size zero", R"({"script":"echo","stateful":true,"workspace_id":"ok-ws","workspace_size_gb":0})", 400, req, "workspace_size_gb", "");
-        job("size negative", R"({"script":"echo","stateful":true,"workspace_size_gb":-1})", 400, req, "workspace_size_gb", "");
-        job("size 1025", R"({"script":"echo","stateful":true,"workspace_id":"ok-ws","workspace_size_gb":1025})", 400, req, "workspace_size_gb", "1024");
-        job("size huge", R"({"script":"echo","stateful":true,"workspace_size_gb":1e300})", 400, req, "workspace_size_gb", "");
-        job("size fraction", R"({"script":"echo","stateful":true,"workspace_size_gb":1.5})", 400, req, "workspace_size_gb", "whole number");
-        job("size string", R"({"script":"echo","stateful":true,"workspace_size_gb":"10"})", 400, req, "workspace_size_gb", "whole number");
-        job("size bool", R"({"script":"echo","stateful":true,"workspace_size_gb":true})", 400, req, "workspace_size_gb", "whole number");
+        job("size without stateful", R"({"script":"echo","workspace_size_gb":5})", 422, req, "workspace_size_gb", "stateful");
+        job("size zero", R"({"script":"echo","stateful":true,"workspace_id":"ok-ws","workspace_size_gb":0})", 422, req, "workspace_size_gb", "");
+        job("size negative", R"({"script":"echo","stateful":true,"workspace_size_gb":-1})", 422, req, "workspace_size_gb", "");
+        job("size 1025", R"({"script":"echo","stateful":true,"workspace_id":"ok-ws","workspace_size_gb":1025})", 422, req, "workspace_size_gb", "1024");
+        job("size huge", R"({"script":"echo","stateful":true,"workspace_size_gb":1e300})", 422, req, "workspace_size_gb", "");
+        job("size fraction", R"({"script":"echo","stateful":true,"workspace_size_gb":1.5})", 422, req, "workspace_size_gb", "whole number");
+        job("size string", R"({"script":"echo","stateful":true,"workspace_size_gb":"10"})", 422, req, "workspace_size_gb", "whole number");
+        job("size bool", R"({"script":"echo","stateful":true,"workspace_size_gb":true})", 422, req, "workspace_size_gb", "whole number");
 
         // Query parameters.
         const QByteArray uuid = QUuid::createUuid().toString(QUuid::WithoutBraces).toUtf8();
-        get("limit zero", "/api/v1/jobs?limit=0", 400, req, "limit", "from 1 to 500");
-        get("limit 501", "/api/v1/jobs?limit=501", 400, req, "limit", "from 1 to 500");
-        get("limit text", "/api/v1/jobs?limit=abc", 400, req, "limit", "whole number");
-        get("limit negative", "/api/v1/jobs?limit=-1", 400, req, "limit", "");
-        get("limit fraction", "/api/v1/jobs?limit=1.5", 400, req, "limit", "");
-        get("limit empty", "/api/v1/jobs?limit=", 400, req, "limit", "");
-        get("limit huge", "/api/v1/jobs?limit=99999999999999999999", 400, req, "limit", "");
-        get("offset negative", "/api/v1/jobs?offset=-1", 400, req, "offset", "");
-        get("offset text", "/api/v1/jobs?offset=x", 400, req, "offset", "");
-        get("status unknown", "/api/v1/jobs?status=done", 400, req, "status", "queued");
-        get("status upper case", "/api/v1/jobs?status=RUNNING", 400, req, "status", "");
-        get("jobs workspace filter invalid", "/api/v1/jobs?workspace_id=Bad_Id", 400, wsid, "workspace_id", "");
-        get("logs stream stdin", "/api/v1/jobs/" + uuid + "/logs?stream=stdin", 400, req, "stream", "stdout or stderr");
-        get("logs stream empty", "/api/v1/jobs/" + uuid + "/logs?stream=", 400, req, "stream", "");
-        get("logs offset negative", "/api/v1/jobs/" + uuid + "/logs?offset=-5", 400, req, "offset", "");
-        get("logs offset text", "/api/v1/jobs/" + uuid + "/logs?offset=ten", 400, req, "offset", "");
-        get("logs wait 61", "/api/v1/jobs/" + uuid + "/logs?wait=61", 400, req, "wait", "from 0 to 60");
-        get("logs wait negative", "/api/v1/jobs/" + uuid + "/logs?wait=-1", 400, req, "wait", "");
-        get("logs wait text", "/api/v1/jobs/" + uuid + "/logs?wait=soon", 400, req, "wait", "");
-        get("logs wait fraction", "/api/v1/jobs/" + uuid + "/logs?wait=0.5", 400, req, "wait", "");
-        get("usage limit zero", "/api/v1/workspaces/ghost-ws/usage?limit=0", 400, req, "limit", "");
-        get("usage limit 501", "/api/v1/workspaces/ghost-ws/usage?limit=501", 400, req, "limit", "");
+        get("limit zero", "/api/v1/jobs?limit=0", 422, req, "limit", "from 1 to 500");
+        get("limit 501", "/api/v1/jobs?limit=501", 422, req, "limit", "from 1 to 500");
+        get("limit text", "/api/v1/jobs?limit=abc", 422, req, "limit", "whole number");
+        get("limit negative", "/api/v1/jobs?limit=-1", 422, req, "limit", "");
+        get("limit fraction", "/api/v1/jobs?limit=1.5", 422, req, "limit", "");
+        get("limit empty", "/api/v1/jobs?limit=", 422, req, "limit", "");
+        get("limit huge", "/api/v1/jobs?limit=99999999999999999999", 422, req, "limit", "");
+        get("offset negative", "/api/v1/jobs?offset=-1", 422, req, "offset", "");
+        get("offset text", "/api/v1/jobs?offset=x", 422, req, "offset", "");
+        get("status unknown", "/api/v1/jobs?status=done", 422, req, "status", "queued");
+        get("status upper case", "/api/v1/jobs?status=RUNNING", 422, req, "status", "");
+        get("jobs workspace filter invalid", "/api/v1/jobs?workspace_id=Bad_Id", 422, wsid, "workspace_id", "");
+        get("logs stream stdin", "/api/v1/jobs/" + uuid + "/logs?stream=stdin", 422, req, "stream", "stdout or stderr");
+        get("logs stream empty", "/api/v1/jobs/" + uuid + "/logs?stream=", 422, req, "stream", "");
+        get("logs offset negative", "/api/v1/jobs/" + uuid + "/logs?offset=-5", 422, req, "offset", "");
+        get("logs offset text", "/api/v1/jobs/" + uuid + "/logs?offset=ten", 422, req, "offset", "");
+        get("logs wait 61", "/api/v1/jobs/" + uuid + "/logs?wait=61", 422, req, "wait", "from 0 to 60");
+        get("logs wait negative", "/api/v1/jobs/" + uuid + "/logs?wait=-1", 422, req, "wait", "");
+        get("logs wait text", "/api/v1/jobs/" + uuid + "/logs?wait=soon", 422, req, "wait", "");
+        get("logs wait fraction", "/api/v1/jobs/" + uuid + "/logs?wait=0.5", 422, req, "wait", "");
+        get("usage limit zero", "/api/v1/workspaces/ghost-ws/usage?limit=0", 422, req, "limit", "");
+        get("usage limit 501", "/api/v1/workspaces/ghost-ws/usage?limit=501", 422, req, "limit", "");
 
         // File paths that escape the workspace, plain and encoded (checked before anything else).
         const QList<QPair<const char *, QByteArray>> paths{
@@ -491,18 +493,18 @@ private slots:
             for (const char *route : {"files", "file"}) {
                 const QByteArray name = QByteArray(route) + " path " + p.first;
                 QTest::newRow(name.constData()) << QByteArray("GET") << QByteArray("/api/v1/workspaces/ghost-ws/") + route + "?path=" + p.second
-                                                << QByteArray() << 400 << path << QStringLiteral("path") << QString();
+                                                << QByteArray() << 422 << path << QStringLiteral("path") << QString();
             }
         }
-        get("file path empty", "/api/v1/workspaces/ghost-ws/file?path=", 400, path, "path", "");
-        get("file path missing", "/api/v1/workspaces/ghost-ws/file", 400, path, "path", "");
+        get("file path empty", "/api/v1/workspaces/ghost-ws/file?path=", 422, path, "path", "");
+        get("file path missing", "/api/v1/workspaces/ghost-ws/file", 422, path, "path", "");
         // Workspace ids in the URL.
-        get("workspace get bad id", "/api/v1/workspaces/Bad_ID", 400, wsid, "workspace_id", "");
-        get("workspace files bad id", "/api/v1/workspaces/UPPER/files", 400, wsid, "workspace_id", "");
-        get("workspace file bad id", "/api/v1/workspaces/-x/file?path=a", 400, wsid, "workspace_id", "");
-        get("workspace usage bad id", "/api/v1/workspaces/a_b/usage", 400, wsid, "workspace_id", "");
-        get("workspace encoded dotdot id", "/api/v1/workspaces/%2e%2e", 400, wsid, "workspace_id", "");
-        QTest::newRow("workspace delete bad id") << QByteArray("DELETE") << QByteArray("/api/v1/workspaces/Bad_ID") << QByteArray() << 400
+        get("workspace get bad id", "/api/v1/workspaces/Bad_ID", 422, wsid, "workspace_id", "");
+        get("workspace files bad id", "/api/v1/workspaces/UPPER/files", 422, wsid, "workspace_id", "");
+        get("workspace file bad id", "/api/v1/workspaces/-x/file?path=a", 422, wsid, "workspace_id", "");
+        get("workspace usage bad id", "/api/v1/workspaces/a_b/usage", 422, wsid, "workspace_id", "");
+        get("workspace encoded dotdot id", "/api/v1/workspaces/%2e%2e", 422, wsid, "workspace_id", "");
+        QTest::newRow("workspace delete bad id") << QByteArray("DELETE") << QByteArray("/api/v1/workspaces/Bad_ID") << QByteArray() << 422
                                                  << wsid << QStringLiteral("workspace_id") << QString();
 
         // Unknown things.
@@ -526,8 +528,49 @@ private slots:
         get("too deep", "/api/v1/jobs/a/b/c", 404, nf, "", "");
         QTest::newRow("wrong method PUT jobs") << QByteArray("PUT") << QByteArray("/api/v1/jobs") << QByteArray(R"({"script":"echo"})") << 404
                                                << nf << QString() << QStringLiteral("PUT");
-        QTest::newRow("wrong method DELETE job") << QByteArray("DELETE") << "/api/v1/jobs/" + uuid << QByteArray() << 404 << nf << QString()
-                                                 << QString();
+        QTest::newRow("delete unknown job") << QByteArray("DELETE") << "/api/v1/jobs/" + uuid << QByteArray() << 404 << nf << QString()
+                                            << QStringLiteral("no job");
+        get("unknown job status", "/api/v1/jobs/" + uuid + "/status", 404, nf, "", "no job");
+        get("unknown job details", "/api/v1/jobs/" + uuid + "/details", 404, nf, "", "no job");
+        // Magpie Cloud's fields and calls that have no local meaning.
+        const QString ns = QStringLiteral("not_supported");
+        job("persist true", R"({"script":"echo","persist":true})", 422, ns, "persist", "not supported locally");
+        job("ip_lease true", R"({"script":"echo","ip_lease":true})", 422, ns, "ip_lease", "not supported locally");
+        job("docker_image", R"({"script":"echo","docker_image":"alpine"})", 422, ns, "docker_image", "not supported locally");
+        job("proxy_port", R"({"script":"echo","proxy_port":8080})", 422, ns, "proxy_port", "not supported locally");
+        job("type ruby", R"({"script":"echo","type":"ruby"})", 422, req, "type", "inline, bash or python");
+        job("env and environment differ", R"({"script":"echo","env":{"A":"1"},"environment":{"A":"2"}})", 422, req, "environment", "different");
+        job("description number", R"({"script":"echo","description":1})", 422, req, "description", "string");
+        for (const auto &[m, t] : QList<QPair<QByteArray, QByteArray>>{
+                 {"GET", "/api/v1/jobs/" + uuid + "/vm-info"}, {"GET", "/api/v1/jobs/" + uuid + "/ssh"},
+                 {"POST", "/api/v1/jobs/" + uuid + "/ssh"}, {"PUT", "/api/v1/jobs/" + uuid}, {"POST", "/api/v1/jobs/" + uuid + "/run"},
+                 {"GET", "/api/v1/job-templates"}, {"POST", "/api/v1/job-templates"}, {"GET", "/api/v1/job-templates/t1"},
+                 {"DELETE", "/api/v1/job-templates/t1"}, {"GET", "/api/v1/proxy-targets"}, {"POST", "/api/v1/proxy-targets"},
+                 {"DELETE", "/api/v1/proxy-targets/p1"}})
+            QTest::newRow((m + ' ' + t + " 501").constData()) << m << t << QByteArray("{}") << 501 << ns << QString()
+                                                              << QStringLiteral("is a Magpie Cloud feature; Magpie Desktop runs one-shot VMs");
+        // Listing parameters.
+        get("page zero", "/api/v1/jobs?page=0", 422, req, "page", "");
+        get("page_size 501", "/api/v1/jobs?page_size=501", 422, req, "page_size", "");
+        get("page with limit", "/api/v1/jobs?page=1&limit=5", 422, req, "page", "not both");
+        get("cursor text", "/api/v1/jobs?cursor=abc", 422, req, "cursor", "next_cursor");
+        get("cursor with offset", "/api/v1/jobs?cursor=5&offset=5", 422, req, "cursor", "");
+        get("created_after not a time", "/api/v1/jobs?created_after=yesterday", 422, req, "created_after", "ISO-8601");
+        // Batches: all or nothing.
+        auto batch = [&](const char *name, const QByteArray &body, int status, const QString &code, const QString &field, const QString &msg) {
+            QTest::newRow(name) << QByteArray("POST") << QByteArray("/api/v1/jobs:batch") << body << status << code << field << msg;
+        };
+        batch("batch not json", "[", 400, req, "", "not valid json");
+        batch("batch not a list", R"({"script":"echo"})", 400, req, "", "jobs");
+        batch("batch empty", R"({"jobs":[]})", 422, req, "jobs", "empty");
+        batch("batch one bad", R"({"jobs":[{"script":"echo 1"},{"script":""},{"script":"echo 3"}]})", 422, req, "jobs[1].script", "jobs[1]");
+        batch("batch item not an object", R"([{"script":"echo 1"},"echo 2"])", 422, req, "jobs[1]", "job object");
+        {
+            QByteArray many = "[";
+            for (int i = 0; i < 1001; ++i)
+                many += QByteArray(i ? "," : "") + R"({"script":"echo"})";
+            batch("batch of 1001", many + "]", 422, req, "jobs", "1000");
+        }
         QTest::newRow("wrong method POST workspaces") << QByteArray("POST") << QByteArray("/api/v1/workspaces") << QByteArray("{}") << 404 << nf
                                                       << QString() << QString();
     }
@@ -578,6 +621,10 @@ private slots:
         QCOMPARE(r.header("X-Magpie-Job-Status"), QByteArray("running"));
         QVERIFY(r.header("X-Magpie-Complete").isEmpty());
         QCOMPARE(m_srv->job(id).value(QStringLiteral("status")).toString(), QStringLiteral("running"));
+        // A running job cannot be deleted.
+        r = m_srv->del(base);
+        QCOMPARE(r.status, 409);
+        QCOMPARE(r.errorCode(), QStringLiteral("conflict"));
 
         // The next request is held until "second" is written (about 6 s later).
         QElapsedTimer t;
@@ -628,13 +675,23 @@ private slots:
         QCOMPARE(list.value(QStringLiteral("offset")).toInt(), 0);
         const QJsonObject first = list.value(QStringLiteral("jobs")).toArray().first().toObject();
         QCOMPARE(first.value(QStringLiteral("request_id")).toString(), id);
-        QVERIFY(!first.contains(QStringLiteral("script")));
+        QCOMPARE(first.value(QStringLiteral("script")).toString(), done.value(QStringLiteral("script")).toString());
         list = m_srv->get("/api/v1/jobs?status=completed&limit=1").json();
         QCOMPARE(list.value(QStringLiteral("jobs")).toArray().size(), 1);
         QCOMPARE(list.value(QStringLiteral("limit")).toInt(), 1);
         QCOMPARE(m_srv->get("/api/v1/jobs?status=running").json().value(QStringLiteral("total")).toInt(), 0);
         QCOMPARE(m_srv->get("/api/v1/jobs?workspace_id=&status=&limit=50&offset=0").status, 200);
         QCOMPARE(m_srv->get("/api/v1/jobs?offset=1000").json().value(QStringLiteral("jobs")).toArray().size(), 0);
+
+        // Deleting a finished job: its record and logs go, the rest of the history stays.
+        const int totalBefore = m_srv->get("/api/v1/jobs").json().value(QStringLiteral("total")).toInt();
+        r = m_srv->del(base);
+        QVERIFY2(r.status == 200, qPrintable(r.describe()));
+        QCOMPARE(r.json().value(QStringLiteral("deleted")).toString(), id);
+        QCOMPARE(m_srv->get(base).status, 404);
+        QCOMPARE(m_srv->del(base).status, 404);
+        QVERIFY(!QFileInfo::exists(m_srv->dataDir + QStringLiteral("/logs/") + id));
+        QCOMPARE(m_srv->get("/api/v1/jobs").json().value(QStringLiteral("total")).toInt(), totalBefore - 1);
 
         const QJsonObject pool = m_srv->get("/api/v1/pool").json();
         QCOMPARE(pool.value(QStringLiteral("max_parallel")).toInt(), 2);

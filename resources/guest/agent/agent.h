@@ -65,6 +65,7 @@ struct Job {
     std::string clock;     // host wall clock "<seconds>.<nanoseconds>" (empty: keep the guest's)
     std::string seed;      // random bytes from the host for the kernel RNG
     std::string hostname;  // empty: "magpie"
+    std::string interpreter; // empty: bash, or the script's own "#!" line
 };
 
 // How long the steps before the script took (reported in STARTED).

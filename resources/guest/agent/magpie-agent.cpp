@@ -165,6 +165,12 @@ Job parseJob(const std::string &payload)
         case g::JobKey::Hostname:
             job.hostname = value;
             break;
+        case g::JobKey::Interpreter:
+            if (value.empty() || value.front() != '/')
+                logLine("ignoring an interpreter that is not an absolute path");
+            else
+                job.interpreter = value;
+            break;
         default:
             logLine("ignoring an unknown JOB record of type " + std::to_string(int(key)));
             break;
@@ -253,7 +259,9 @@ void runJob(const Job &job)
     fcntl(errp[0], F_SETFL, O_NONBLOCK);
 
     Cmd c;
-    if (job.script.compare(0, 2, "#!") == 0)
+    if (!job.interpreter.empty())
+        c.argv = {job.interpreter, kScriptPath};
+    else if (job.script.compare(0, 2, "#!") == 0)
         c.argv = {kScriptPath};
     else
         c.argv = {"/bin/bash", kScriptPath};

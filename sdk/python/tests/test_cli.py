@@ -197,8 +197,8 @@ class CliTest(unittest.TestCase):
         r = self.cli.run("bogus-command")
         self.assertEqual(r.returncode, 2)
         r = self.cli.run("run", "--name", "x", "-", stdin=b"")
-        self.assertEqual(r.returncode, 1, r)  # empty script: 400 from the server
-        self.assertIn("400", text(r.stderr))
+        self.assertEqual(r.returncode, 1, r)  # empty script: 422 from the server
+        self.assertIn("422", text(r.stderr))
 
 
 if __name__ == "__main__":

@@ -75,7 +75,7 @@ class ErrorsTest(unittest.TestCase):
             with self.subTest(workspace_id=bad):
                 with self.assertRaises(ValidationError) as cm:
                     self.client.jobs.create(name="bad id", script="echo hi", stateful=True, workspace_id=bad)
-                self.assertEqual(cm.exception.status, 400)
+                self.assertEqual(cm.exception.status, 422)
                 self.assertEqual(cm.exception.code, "invalid_workspace_id")
                 self.assertTrue(cm.exception.message)
         self.assertEqual(self.client.jobs.list(workspace_id="bad-id-never").total, 0)
@@ -83,13 +83,13 @@ class ErrorsTest(unittest.TestCase):
     def test_other_validation_errors(self) -> None:
         with self.assertRaises(ValidationError) as cm:
             self.client.jobs.create(name="empty", script="")
-        self.assertEqual((cm.exception.status, cm.exception.code), (400, "invalid_request"))
+        self.assertEqual((cm.exception.status, cm.exception.code), (422, "invalid_request"))
         with self.assertRaises(ValidationError) as cm:
             self.client.jobs.create(name="ws without stateful", script="true", workspace_id="some-ws")
-        self.assertEqual(cm.exception.status, 400)
+        self.assertEqual(cm.exception.status, 422)
         with self.assertRaises(ValidationError) as cm:
             self.client.jobs.create(name="size", script="true", stateful=True, workspace_size_gb=0)
-        self.assertEqual(cm.exception.status, 400)
+        self.assertEqual(cm.exception.status, 422)
         with self.assertRaises(ValidationError) as cm:
             self.client.jobs.create(name="too big", script="#" * (1024 * 1024 + 1))
         self.assertEqual((cm.exception.status, cm.exception.code), (413, "payload_too_large"))
@@ -425,7 +425,7 @@ class WorkspaceFilesTest(unittest.TestCase):
             with self.subTest(path=bad):
                 with self.assertRaises(ValidationError) as cm:
                     c.workspaces.files("files-ws", bad)
-                self.assertEqual((cm.exception.status, cm.exception.code), (400, "invalid_path"))
+                self.assertEqual((cm.exception.status, cm.exception.code), (422, "invalid_path"))
         with self.assertRaises(NotFoundError):
             c.workspaces.files("files-ws", "sub/hello.txt")  # not a folder
 

@@ -1,0 +1,109 @@
+#include "CloudCompat.h"
+
+#include "Executor.h"
+#include "LogLines.h"
+
+namespace magpie::cloud {
+
+namespace {
+QJsonValue orNull(const QString &s)
+{
+    return s.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(s);
+}
+
+struct Line {
+    QString text, source, timestamp;
+};
+
+// Both streams' tails, stdout first, with a marker where a stream was cut.
+QList<Line> lines(const JobRecord &job, const Executor &executor)
+{
+    QList<Line> out;
+    for (int stream : {1, 2}) {
+        const QString source = stream == 1 ? QStringLiteral("stdout") : QStringLiteral("stderr");
+        const LogTail t = LogLines::tail(executor, job.requestId, stream);
+        if (t.omittedBytes > 0)
+            out.append({QStringLiteral("[magpie: %1 earlier bytes of %2 are not shown here; GET /api/v1/jobs/%3/logs?stream=%2 "
+                                       "has the whole stream]")
+                             .arg(t.omittedBytes).arg(source, job.requestId),
+                         QStringLiteral("magpie"), QString()});
+        for (const LogLine &l : t.lines)
+            out.append({l.text, source, l.timestamp});
+    }
+    return out;
+}
+} // namespace
+
+QString status(const JobRecord &j)
+{
+    switch (j.status) {
+    case JobStatus::Queued: return QStringLiteral("not_started");
+    case JobStatus::Running: return QStringLiteral("in_progress");
+    case JobStatus::Completed: return QStringLiteral("completed");
+    case JobStatus::Cancelled: return QStringLiteral("cancelled");
+    case JobStatus::TimedOut: return QStringLiteral("failed");
+    case JobStatus::Failed: return j.exitCode ? QStringLiteral("failed") : QStringLiteral("error");
+    }
+    return QStringLiteral("error");
+}
+
+QString errorMessage(const JobRecord &j)
+{
+    if (j.status == JobStatus::TimedOut) {
+        const QString why = j.error.isEmpty() ? QStringLiteral("the job ran longer than its timeout of %1 s").arg(j.timeoutSec) : j.error;
+        return why.contains(QStringLiteral("timed out"), Qt::CaseInsensitive) ? why : QStringLiteral("timed out: ") + why;
+    }
+    if (j.status == JobStatus::Failed && j.error.isEmpty() && j.exitCode)
+        return QStringLiteral("the script exited with code %1").arg(*j.exitCode);
+    return j.error;
+}
+
+QJsonObject statusObject(const JobRecord &j, const Executor &executor)
+{
+    QJsonArray logs;
+    for (const Line &l : lines(j, executor))
+        logs.append(l.text);
+    const QJsonValue duration = j.durationMs ? QJsonValue(double(*j.durationMs)) : QJsonValue(QJsonValue::Null);
+    return QJsonObject{
+        {QStringLiteral("request_id"), j.requestId},
+        {QStringLiteral("id"), j.requestId},
+        {QStringLiteral("job_id"), j.requestId},
+        {QStringLiteral("name"), j.name},
+        {QStringLiteral("status"), status(j)},
+        {QStringLiteral("local_status"), statusName(j.status)},
+        {QStringLiteral("logs"), logs},
+        {QStringLiteral("duration"), duration},
+        {QStringLiteral("duration_ms"), duration},
+        {QStringLiteral("script_duration_ms"), duration},
+        {QStringLiteral("exit_code"), j.exitCode ? QJsonValue(*j.exitCode) : QJsonValue(QJsonValue::Null)},
+        {QStringLiteral("created_at"), j.createdAt},
+        {QStringLiteral("started_at"), orNull(j.startedAt)},
+        {QStringLiteral("completed_at"), orNull(j.finishedAt)},
+        {QStringLiteral("error_message"), orNull(errorMessage(j))},
+        {QStringLiteral("workspace_id"), orNull(j.workspaceId)},
+        {QStringLiteral("vm_info"), QJsonValue(QJsonValue::Null)},
+        {QStringLiteral("persist"), false},
+        {QStringLiteral("ipv6_address"), QJsonValue(QJsonValue::Null)},
+        {QStringLiteral("proxy_url"), QJsonValue(QJsonValue::Null)},
+    };
+}
+
+QJsonArray logEntries(const JobRecord &j, const Executor &executor)
+{
+    // Until the per-line index (issue 16) gives each line its own time, a line carries the
+    // job's start time (its creation time before it started).
+    const QString approx = j.startedAt.isEmpty() ? j.createdAt : j.startedAt;
+    QJsonArray out;
+    for (const Line &l : lines(j, executor)) {
+        const QString level = l.source == QLatin1String("stderr") ? QStringLiteral("error")
+                              : l.source == QLatin1String("magpie") ? QStringLiteral("warning")
+                                                                    : QStringLiteral("info");
+        out.append(QJsonObject{{QStringLiteral("timestamp"), l.timestamp.isEmpty() ? approx : l.timestamp},
+                               {QStringLiteral("level"), level},
+                               {QStringLiteral("message"), l.text},
+                               {QStringLiteral("source"), l.source}});
+    }
+    return out;
+}
+
+} // namespace magpie::cloud
