@@ -107,6 +107,8 @@ int runGui(int argc, char **argv)
         return fail(QStringLiteral("Magpie Desktop"), QStringLiteral("--accel must be auto, tcg or kvm"));
     cfg.defaultVcpus = settings.defaultVcpus;
     cfg.defaultMemoryMb = settings.defaultMemoryMb;
+    cfg.keepJobs = settings.keepJobs;
+    cfg.keepDays = settings.keepDays;
     cfg.holdWithoutImage = true; // jobs wait for the image the window offers to build
 
     QHostAddress address(QHostAddress::LocalHost);

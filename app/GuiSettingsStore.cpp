@@ -14,6 +14,8 @@ ui::WindowSettings GuiSettingsStore::toWindow(const Settings &s)
     w.defaultVcpus = s.defaultVcpus;
     w.defaultMemoryMb = s.defaultMemoryMb;
     w.accel = s.accel;
+    w.keepJobs = s.keepJobs;
+    w.keepDays = s.keepDays;
     w.httpEnabled = s.httpEnabled;
     w.httpPort = s.httpPort;
     w.closeToTray = s.closeToTray;
@@ -29,6 +31,8 @@ Settings GuiSettingsStore::fromWindow(const ui::WindowSettings &w)
     s.defaultVcpus = w.defaultVcpus;
     s.defaultMemoryMb = w.defaultMemoryMb;
     s.accel = w.accel;
+    s.keepJobs = w.keepJobs;
+    s.keepDays = w.keepDays;
     s.httpEnabled = w.httpEnabled;
     s.httpPort = w.httpPort;
     s.closeToTray = w.closeToTray;

@@ -174,6 +174,8 @@ int Headless::start()
     ExecutorConfig cfg;
     cfg.dataDir = m_dir->path();
     cfg.maxParallel = m_opt.maxParallel;
+    cfg.keepJobs = m_opt.keepJobs;
+    cfg.keepDays = m_opt.keepDays;
     if (m_opt.accel) // an explicit --accel beats MAGPIE_ACCEL, which the executor also reads
         qunsetenv("MAGPIE_ACCEL");
     cfg.accel = m_opt.accel ? *m_opt.accel : accelModeFromEnvironment(AccelMode::Auto);

@@ -29,6 +29,8 @@ struct HeadlessOptions {
     QString listen = QStringLiteral("127.0.0.1:0");
     int maxParallel = 0;                   // 0: the number of cores
     std::optional<AccelMode> accel;        // unset: MAGPIE_ACCEL, else auto
+    int keepJobs = 0;                      // history retention (0: no limit)
+    int keepDays = 0;
 };
 
 class Headless : public QObject

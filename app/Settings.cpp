@@ -42,6 +42,8 @@ Settings Settings::load()
     s.maxParallel = intIn("maxParallel", 0, 0, 256);
     s.defaultVcpus = intIn("defaultVcpus", JobLimits::kDefaultVcpus, JobLimits::kMinVcpus, JobLimits::kMaxVcpus);
     s.defaultMemoryMb = intIn("defaultMemoryMb", JobLimits::kDefaultMemoryMb, JobLimits::kMinMemoryMb, JobLimits::kMaxMemoryMb);
+    s.keepJobs = intIn("history/keepJobs", 0, 0, 10000000);
+    s.keepDays = intIn("history/keepDays", 0, 0, 36500);
     AccelMode mode = AccelMode::Auto;
     if (parseAccelMode(st->value(QStringLiteral("accelerator"), QStringLiteral("auto")).toString(), &mode))
         s.accel = mode;
@@ -60,6 +62,8 @@ bool Settings::save(QString *error) const
     st->setValue(QStringLiteral("maxParallel"), maxParallel);
     st->setValue(QStringLiteral("defaultVcpus"), defaultVcpus);
     st->setValue(QStringLiteral("defaultMemoryMb"), defaultMemoryMb);
+    st->setValue(QStringLiteral("history/keepJobs"), keepJobs);
+    st->setValue(QStringLiteral("history/keepDays"), keepDays);
     st->setValue(QStringLiteral("accelerator"), accelModeName(accel));
     st->setValue(QStringLiteral("http/enabled"), httpEnabled);
     st->setValue(QStringLiteral("http/port"), httpPort);

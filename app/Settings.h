@@ -27,6 +27,8 @@ public:
     int maxParallel = 0;         // 0: the number of cores
     int defaultVcpus = 1;
     int defaultMemoryMb = 512;
+    int keepJobs = 0;            // history retention: finished jobs kept (0: all)
+    int keepDays = 0;            // finished jobs kept this many days (0: forever)
     AccelMode accel = AccelMode::Auto;
     bool httpEnabled = true;
     int httpPort = kDefaultHttpPort;  // 0..65535

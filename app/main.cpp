@@ -9,6 +9,7 @@
 #include <QStringList>
 
 #include <cstdio>
+#include <tuple>
 
 #if defined(MAGPIE_HAVE_GUI) && __has_include("GuiMain.h")
 #include "GuiMain.h"
@@ -62,7 +63,13 @@ int main(int argc, char **argv)
     const QCommandLineOption accelOpt(QStringLiteral("accel"),
                                       QStringLiteral("Accelerator: auto (probe KVM, fall back to TCG), tcg or kvm; overrides MAGPIE_ACCEL. Default: MAGPIE_ACCEL, else auto."),
                                       QStringLiteral("auto|tcg|kvm"));
-    parser.addOptions({headlessOpt, dataDirOpt, listenOpt, maxParallelOpt, accelOpt});
+    const QCommandLineOption keepJobsOpt(QStringLiteral("keep-jobs"),
+                                         QStringLiteral("History retention: keep the newest N finished jobs, remove older records and logs (0: all)."),
+                                         QStringLiteral("N"));
+    const QCommandLineOption keepDaysOpt(QStringLiteral("keep-days"),
+                                         QStringLiteral("History retention: remove finished jobs older than D days (0: never)."),
+                                         QStringLiteral("D"));
+    parser.addOptions({headlessOpt, dataDirOpt, listenOpt, maxParallelOpt, accelOpt, keepJobsOpt, keepDaysOpt});
     parser.process(app); // --help, --version and unknown options end here
 
     if (!parser.isSet(headlessOpt)) {
@@ -90,6 +97,18 @@ int main(int argc, char **argv)
             return Headless::Usage;
         }
         opt.accel = mode;
+    }
+    for (const auto &[option, target, max] : {std::tuple{&keepJobsOpt, &opt.keepJobs, 10000000}, std::tuple{&keepDaysOpt, &opt.keepDays, 36500}}) {
+        if (!parser.isSet(*option))
+            continue;
+        bool ok = false;
+        const int n = parser.value(*option).toInt(&ok);
+        if (!ok || n < 0 || n > max) {
+            std::fprintf(stderr, "magpie-desktop: --%s must be a whole number from 0 to %d (0: no limit)\n",
+                         qPrintable(option->names().first()), max);
+            return Headless::Usage;
+        }
+        *target = n;
     }
     Headless server(opt);
     return server.exec();

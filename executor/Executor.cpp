@@ -125,6 +125,12 @@ bool Executor::open(QString *error)
     recover();
     scheduleSoon();
     m_local->prepareSnapshot(m_cfg.defaultVcpus, m_cfg.defaultMemoryMb);
+    m_pruneTimer = new QTimer(this);
+    m_pruneTimer->setSingleShot(true);
+    m_pruneTimer->setInterval(2000); // after a burst of finished jobs, once
+    connect(m_pruneTimer, &QTimer::timeout, this, &Executor::pruneHistory);
+    if (m_cfg.keepJobs > 0 || m_cfg.keepDays > 0)
+        m_pruneTimer->start();
     return true;
 }
 
@@ -320,6 +326,38 @@ void Executor::setDefaults(int vcpus, int memoryMb)
     m_cfg.defaultMemoryMb = qBound(JobLimits::kMinMemoryMb, memoryMb, JobLimits::kMaxMemoryMb);
 }
 
+void Executor::setRetention(int keepJobs, int keepDays)
+{
+    m_cfg.keepJobs = qMax(0, keepJobs);
+    m_cfg.keepDays = qMax(0, keepDays);
+    if (m_pruneTimer && (m_cfg.keepJobs > 0 || m_cfg.keepDays > 0))
+        m_pruneTimer->start();
+}
+
+int Executor::pruneHistory()
+{
+    if (!m_jobs || (m_cfg.keepJobs <= 0 && m_cfg.keepDays <= 0))
+        return 0;
+    const QString before = m_cfg.keepDays > 0 ? isoUtc(QDateTime::currentDateTimeUtc().addDays(-m_cfg.keepDays)) : QString();
+    // In batches, so a first prune of a long history does not freeze the event loop.
+    const QStringList ids = m_jobs->prunable(m_cfg.keepJobs, before, 500);
+    int removed = 0;
+    for (const QString &id : ids) {
+        if (m_running.contains(id) || m_unsaved.contains(id))
+            continue;
+        QString err;
+        if (!m_jobs->remove(id, &err)) {
+            qWarning("magpie: could not prune job %s from the history: %s", qPrintable(id), qPrintable(err));
+            break;
+        }
+        ++removed;
+        emit jobRemoved(id);
+    }
+    if (ids.size() == 500 && removed > 0)
+        QTimer::singleShot(0, this, &Executor::pruneHistory);
+    return removed;
+}
+
 void Executor::enqueue(const TaskPtr &task)
 {
     task->order = ++m_order;
@@ -498,6 +536,8 @@ void Executor::finishJob(const TaskPtr &t, JobStatus status, std::optional<int> 
         emit workspacesChanged();
     emit poolChanged();
     scheduleSoon();
+    if (m_pruneTimer && (m_cfg.keepJobs > 0 || m_cfg.keepDays > 0) && !m_pruneTimer->isActive())
+        m_pruneTimer->start();
 }
 
 void Executor::saveJob(const JobRecord &job)

@@ -43,6 +43,11 @@ struct ExecutorConfig {
     int defaultTimeoutSec = JobLimits::kDefaultTimeout;
     int bootTimeoutSec = 120;
     GuestImage image;                // empty: GuestImage::locate()
+    // History retention: finished jobs beyond the newest keepJobs, or finished more than
+    // keepDays ago, lose their record and logs (0: no limit). Never a queued or running job,
+    // never a workspace.
+    int keepJobs = 0;
+    int keepDays = 0;
     // While no guest image is found, queued jobs and operations wait (instead of failing)
     // until reloadImage() finds one. The desktop app holds; the headless server does not.
     bool holdWithoutImage = false;
@@ -120,6 +125,9 @@ public:
     void setAccelMode(AccelMode mode);
     AccelMode accelMode() const;
     void setDefaults(int vcpus, int memoryMb);
+    void setRetention(int keepJobs, int keepDays); // 0: no limit; applied now and after each job
+    // Applies the retention rules now; returns how many jobs it removed.
+    int pruneHistory();
     const ExecutorConfig &config() const { return m_cfg; }
     GuestImage image() const { return m_image; }
     // Looks for the guest image again (after it was built) and starts what waited for it.
@@ -169,6 +177,7 @@ private:
     QHash<QString, JobRecord> m_unsaved;             // records the database refused to take, newest state
     QString m_dbFault;
     QTimer *m_dbRetry = nullptr;
+    QTimer *m_pruneTimer = nullptr;
     qint64 m_order = 0;
     bool m_scheduleQueued = false;
     bool m_shuttingDown = false;

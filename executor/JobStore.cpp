@@ -142,6 +142,31 @@ bool JobStore::remove(const QString &requestId, QString *error)
     return true;
 }
 
+QStringList JobStore::prunable(int keepJobs, const QString &finishedBefore, int limit) const
+{
+    QStringList conds;
+    QVariantList binds;
+    if (keepJobs > 0) {
+        conds << QStringLiteral("seq < coalesce((SELECT seq FROM jobs WHERE status NOT IN ('queued', 'running')"
+                                " ORDER BY seq DESC LIMIT 1 OFFSET ?), -1) + 1");
+        binds << keepJobs - 1;
+    }
+    if (!finishedBefore.isEmpty()) {
+        conds << QStringLiteral("finished_at < ?");
+        binds << finishedBefore;
+    }
+    QStringList out;
+    if (conds.isEmpty())
+        return out;
+    binds << limit;
+    QSqlQuery q;
+    if (m_db.prepare(q, QStringLiteral("SELECT request_id FROM jobs WHERE status NOT IN ('queued', 'running') AND (%1)"
+                                       " ORDER BY seq LIMIT ?").arg(conds.join(QStringLiteral(" OR "))), binds) && q.exec())
+        while (q.next())
+            out << q.value(0).toString();
+    return out;
+}
+
 std::optional<JobRecord> JobStore::get(const QString &requestId) const
 {
     QSqlQuery q;

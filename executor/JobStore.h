@@ -59,6 +59,10 @@ public:
     QString update(const JobRecord &job);           // writes every mutable column
     // Deletes a job's record and its log folder (the caller checks that it has finished).
     [[nodiscard]] bool remove(const QString &requestId, QString *error);
+    // Finished jobs that a retention rule lets go: all but the newest `keepJobs` finished ones
+    // (0: no count limit) and those finished before `finishedBefore` (empty: no age limit),
+    // oldest first, at most `limit`. Queued and running jobs are never among them.
+    QStringList prunable(int keepJobs, const QString &finishedBefore, int limit) const;
     std::optional<JobRecord> get(const QString &requestId) const;
     JobPage list(const JobFilter &filter) const;
     QList<JobRecord> withStatus(JobStatus status) const; // in FIFO order

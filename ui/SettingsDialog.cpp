@@ -113,6 +113,27 @@ SettingsDialog::SettingsDialog(Executor &executor, EndpointControl *endpoint, Se
     vf->addRow(m_accelInfo);
     v->addWidget(vmBox);
 
+    // ---- history
+    auto *histBox = new QGroupBox(tr("Job history"), this);
+    auto *hf = new QFormLayout(histBox);
+    m_keepJobs = new QSpinBox(histBox);
+    m_keepJobs->setObjectName(QStringLiteral("keepJobsSpin"));
+    m_keepJobs->setRange(0, 10000000);
+    m_keepJobs->setSingleStep(100);
+    m_keepJobs->setSpecialValueText(tr("All"));
+    m_keepJobs->setValue(current.keepJobs);
+    hf->addRow(tr("&Keep the last:"), m_keepJobs);
+    m_keepDays = new QSpinBox(histBox);
+    m_keepDays->setObjectName(QStringLiteral("keepDaysSpin"));
+    m_keepDays->setRange(0, 36500);
+    m_keepDays->setSuffix(tr(" days"));
+    m_keepDays->setSpecialValueText(tr("Forever"));
+    m_keepDays->setValue(current.keepDays);
+    hf->addRow(tr("Keep &for:"), m_keepDays);
+    hf->addRow(note(histBox, tr("Older finished jobs lose their record and logs. Queued and running jobs, and workspaces, are never removed."),
+                    "keepInfo"));
+    v->addWidget(histBox);
+
     // ---- window
     auto *winBox = new QGroupBox(tr("Window"), this);
     auto *wf = new QFormLayout(winBox);
@@ -314,6 +335,8 @@ WindowSettings SettingsDialog::settings() const
     s.maxParallel = m_maxParallel->value();
     s.defaultVcpus = m_vcpus->value();
     s.defaultMemoryMb = m_memory->value();
+    s.keepJobs = m_keepJobs->value();
+    s.keepDays = m_keepDays->value();
     s.accel = AccelMode(m_accel->currentData().toInt());
     s.theme = m_theme->currentData().toString();
     s.closeToTray = m_tray->isChecked();
@@ -340,6 +363,7 @@ bool SettingsDialog::apply()
     const WindowSettings s = settings();
     m_ex.setMaxParallel(s.maxParallel);
     m_ex.setDefaults(s.defaultVcpus, s.defaultMemoryMb);
+    m_ex.setRetention(s.keepJobs, s.keepDays);
     if (s.accel != m_ex.accelMode())
         m_ex.setAccelMode(s.accel);
     bool ok = true;

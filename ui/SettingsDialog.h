@@ -40,6 +40,8 @@ public:
     QSpinBox *maxParallelSpin() const { return m_maxParallel; }
     QSpinBox *vcpusSpin() const { return m_vcpus; }
     QSpinBox *memorySpin() const { return m_memory; }
+    QSpinBox *keepJobsSpin() const { return m_keepJobs; }
+    QSpinBox *keepDaysSpin() const { return m_keepDays; }
     QComboBox *accelCombo() const { return m_accel; }
     QCheckBox *httpCheck() const { return m_http; }
     QSpinBox *portSpin() const { return m_port; }
@@ -72,7 +74,7 @@ private:
     QString m_activeDataDir;
     QLineEdit *m_dataDir;
     QLabel *m_dataDirMessage;
-    QSpinBox *m_maxParallel, *m_vcpus, *m_memory;
+    QSpinBox *m_maxParallel, *m_vcpus, *m_memory, *m_keepJobs, *m_keepDays;
     QComboBox *m_accel;
     QLabel *m_accelInfo;
     QComboBox *m_theme;

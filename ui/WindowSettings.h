@@ -19,6 +19,8 @@ struct WindowSettings {
     int defaultVcpus = 1;
     int defaultMemoryMb = 512;
     AccelMode accel = AccelMode::Auto;
+    int keepJobs = 0;            // history retention: finished jobs kept (0: all)
+    int keepDays = 0;            // and for how many days (0: forever)
     bool httpEnabled = true;
     int httpPort = 0;            // 0: any free port
     bool closeToTray = true;
