@@ -50,8 +50,11 @@ QColor AnsiPalette::readable(const QColor &fg, const QColor &bg, double min)
 
 QColor AnsiPalette::indexed(int n) const
 {
-    if (n < 16)
-        return QColor::fromRgb((m_dark ? kDark : kLight)[qBound(0, n, 15)]);
+    if (n < 16) {
+        const QRgb *table = m_dark ? kDark : kLight; // (not `(a ? b : c)[i]`: GCC 12 miscompiles that here)
+        const int i = n < 0 ? 0 : n;
+        return QColor::fromRgb(table[i]);
+    }
     if (n < 232) {
         static const int level[6] = {0, 95, 135, 175, 215, 255};
         const int i = n - 16;
