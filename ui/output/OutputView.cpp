@@ -452,7 +452,7 @@ void OutputView::paintRow(QPainter &p, int row, int sub, int y, const QList<Outp
     // The gutter: line number and time on a row's first screen line.
     if (sub == 0) {
         p.setFont(m_fonts[0]);
-        p.setPen(pal.color(QPalette::PlaceholderText));
+        p.setPen(blend(pal.color(QPalette::Base), pal.color(QPalette::Text), 0.55));
         int x = m_view == OutputDocument::View::Combined ? 4 : 0;
         if (m_lineNumbers) {
             const int w = int(std::ceil(m_charW * qMax(3, int(QString::number(rowCount()).size()))));
@@ -681,6 +681,9 @@ void OutputView::mouseReleaseEvent(QMouseEvent *e)
 {
     if (e->button() == Qt::LeftButton && m_selecting) {
         m_selecting = false;
+        m_cursor = posAt(e->position().toPoint());
+        viewport()->update();
+        emit selectionChanged();
         m_autoScroll.stop();
         if (hasSelection() && QGuiApplication::clipboard()->supportsSelection())
             QGuiApplication::clipboard()->setText(selectedText(), QClipboard::Selection);
