@@ -23,6 +23,7 @@
 #include <QPushButton>
 #include <QFileDialog>
 #include <QLabel>
+#include <QPointer>
 #include <QLineEdit>
 #include <QScrollBar>
 #include <QTabWidget>
@@ -72,38 +73,59 @@ void wheel(QWidget *viewport, int notches)
 }
 
 // Types `path` into the next file dialog, picks the filter with `filterIndex` and clicks Save.
+// Answers that one dialog only (not one opened after it), once it has been on screen for a
+// moment; clicks again a second later if it is still there; rejects it after ~10 s.
 void answerNextFileDialog(const QString &path, int filterIndex)
 {
+    struct State {
+        QPointer<QFileDialog> dlg;
+        int ticks = 0;
+    };
     auto *timer = new QTimer(qApp);
-    timer->setInterval(30);
-    QObject::connect(timer, &QTimer::timeout, timer, [timer, path, filterIndex] {
-        auto *dlg = qobject_cast<QFileDialog *>(QApplication::activeModalWidget());
-        if (!dlg)
+    timer->setInterval(50);
+    auto st = std::make_shared<State>();
+    QObject::connect(timer, &QTimer::timeout, timer, [timer, st, path, filterIndex] {
+        if (!st->dlg) {
+            if (st->ticks > 0) { // answered and gone
+                timer->stop();
+                timer->deleteLater();
+                return;
+            }
+            st->dlg = qobject_cast<QFileDialog *>(QApplication::activeModalWidget());
+            if (!st->dlg)
+                return;
+        }
+        QFileDialog *dlg = st->dlg;
+        if (st->ticks > 0 && !dlg->isVisible()) {
+            timer->stop();
+            timer->deleteLater();
             return;
-        timer->stop();
-        timer->deleteLater();
+        }
+        const int tick = ++st->ticks;
+        if (tick > 200) {
+            qWarning("the file dialog did not accept %s", qPrintable(path));
+            dlg->reject();
+            return;
+        }
+        if (tick % 20 != 3)
+            return;
         auto *combo = dlg->findChild<QComboBox *>(QStringLiteral("fileTypeCombo"));
         auto *edit = dlg->findChild<QLineEdit *>(QStringLiteral("fileNameEdit"));
-        QVERIFY(combo && edit);
+        auto *box = dlg->findChild<QDialogButtonBox *>(QStringLiteral("buttonBox"));
+        if (!combo || !edit || !box)
+            return;
         combo->setFocus();
         for (int i = combo->currentIndex(); i < filterIndex; ++i)
             QTest::keyClick(combo, Qt::Key_Down);
+        edit->setCompleter(nullptr); // its list of file names would pop up and swallow the click
         edit->setFocus();
         edit->selectAll();
         QTest::keyClicks(edit, path);
-        if (edit->completer() && edit->completer()->popup())
-            edit->completer()->popup()->hide(); // the completion list would take the click
-        QPushButton *save = nullptr;
-        if (auto *box = dlg->findChild<QDialogButtonBox *>(QStringLiteral("buttonBox")))
-            for (QAbstractButton *b : box->buttons())
-                if (box->buttonRole(b) == QDialogButtonBox::AcceptRole)
-                    save = qobject_cast<QPushButton *>(b);
-        QVERIFY(save && save->isEnabled());
-        QTest::mouseClick(save, Qt::LeftButton);
-        if (dlg->isVisible()) {
-            qWarning("the file dialog did not accept %s (its name field says %s)", qPrintable(path), qPrintable(edit->text()));
-            dlg->reject();
-        }
+        if (QWidget *popup = QApplication::activePopupWidget())
+            popup->close();
+        for (QAbstractButton *b : box->buttons())
+            if (box->buttonRole(b) == QDialogButtonBox::AcceptRole && b->isEnabled())
+                QTest::mouseClick(b, Qt::LeftButton);
     });
     timer->start();
 }
