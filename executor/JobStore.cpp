@@ -1,7 +1,9 @@
 #include "JobStore.h"
 
 #include "Database.h"
+#include "LogIndex.h"
 
+#include <QDateTime>
 #include <QDir>
 #include <QFile>
 #include <QJsonDocument>
@@ -338,7 +340,12 @@ qint64 JobStore::appendOutput(JobRecord &job, int stream, const QByteArray &data
     QFile f(logPath(job.requestId, stream));
     if (!f.open(QIODevice::Append))
         return 0;
-    return f.write(toWrite);
+    const qint64 at = f.size();
+    const qint64 written = f.write(toWrite);
+    f.close();
+    if (written > 0) // arrival time of each line that starts here, beside the raw bytes
+        LogIndex::recordLines(logDir(job.requestId), stream, at, toWrite.left(written), QDateTime::currentMSecsSinceEpoch());
+    return written;
 }
 
 LogChunk JobStore::readLog(const QString &requestId, int stream, qint64 offset, qint64 maxBytes) const

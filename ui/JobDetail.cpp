@@ -5,6 +5,7 @@
 #include "JobStore.h"
 #include "LogView.h"
 #include "UiFormat.h"
+#include "output/JobOutput.h"
 
 #include <QAction>
 #include <QClipboard>
@@ -18,12 +19,6 @@
 #include <QVBoxLayout>
 
 namespace magpie::ui {
-
-namespace {
-constexpr int kStdout = 1;
-constexpr int kStderr = 2;
-constexpr int kTabOutput = 0, kTabErrors = 1, kTabScript = 2, kTabDetails = 3;
-} // namespace
 
 JobDetail::JobDetail(Executor &executor, QWidget *parent)
     : QWidget(parent), m_ex(executor)
@@ -85,10 +80,7 @@ JobDetail::JobDetail(Executor &executor, QWidget *parent)
 
     m_tabs = new QTabWidget(page);
     m_tabs->setDocumentMode(true);
-    m_out = new LogView(m_tabs);
-    m_out->setObjectName(QStringLiteral("stdoutView"));
-    m_err = new LogView(m_tabs);
-    m_err->setObjectName(QStringLiteral("stderrView"));
+    m_output = new JobOutput(m_ex, m_tabs, TabAll); // tabs All output, Output, Errors
     m_script = new CodeEditor(m_tabs);
     m_script->setObjectName(QStringLiteral("scriptView"));
     m_script->setReadOnly(true);
@@ -96,17 +88,11 @@ JobDetail::JobDetail(Executor &executor, QWidget *parent)
     m_details = new QTextBrowser(m_tabs);
     m_details->setObjectName(QStringLiteral("detailsView"));
     m_details->setOpenLinks(false);
-    m_tabs->addTab(m_out, tr("Output"));
-    m_tabs->addTab(m_err, tr("Errors"));
     m_tabs->addTab(m_script, tr("Script"));
     m_tabs->addTab(m_details, tr("Details"));
     v->addWidget(m_tabs, 1);
     m_stack->addWidget(page);
 
-    m_pullTimer.setSingleShot(true);
-    m_pullTimer.setInterval(60);
-    connect(&m_pullTimer, &QTimer::timeout, this, &JobDetail::pull);
-    connect(&m_ex, &Executor::jobOutput, this, &JobDetail::onJobOutput);
     connect(&m_ex, &Executor::jobChanged, this, &JobDetail::onJobChanged);
     m_tick.setInterval(1000);
     connect(&m_tick, &QTimer::timeout, this, [this] {
@@ -155,9 +141,24 @@ QString JobDetail::copySnippet(bool python)
     return text;
 }
 
+LogView *JobDetail::combinedView() const
+{
+    return m_output->combinedView();
+}
+
+LogView *JobDetail::stdoutView() const
+{
+    return m_output->stdoutView();
+}
+
+LogView *JobDetail::stderrView() const
+{
+    return m_output->stderrView();
+}
+
 int JobDetail::currentStream() const
 {
-    return m_tabs->currentIndex() == kTabErrors ? kStderr : kStdout;
+    return m_tabs->currentIndex() == TabErrors ? 2 : 1;
 }
 
 QByteArray JobDetail::fullLog(int stream) const
@@ -171,13 +172,9 @@ void JobDetail::setJob(const QString &requestId)
 {
     if (requestId == m_id && !requestId.isEmpty())
         return;
-    m_pullTimer.stop();
     m_id = requestId;
-    m_out->clearLog();
-    m_err->clearLog();
-    for (qint64 &o : m_offset)
-        o = 0;
     const auto j = requestId.isEmpty() ? std::nullopt : m_ex.job(requestId);
+    m_output->setJob(j);
     if (!j) {
         m_id.clear();
         m_script->clear();
@@ -187,60 +184,10 @@ void JobDetail::setJob(const QString &requestId)
     }
     m_stack->setCurrentIndex(1);
     m_script->setPlainText(j->script);
-    for (int s : {kStdout, kStderr}) {
-        m_decoder[s] = QStringDecoder(QStringDecoder::Utf8);
-        const qint64 size = m_ex.readLog(m_id, s, 0, 0).size;
-        if (size > kInitialTailBytes) {
-            m_offset[s] = size - kInitialTailBytes;
-            (s == kStdout ? m_out : m_err)->appendText(
-                tr("[showing the last %1 of %2; the whole log is %3]\n")
-                    .arg(formatBytes(kInitialTailBytes), formatBytes(size),
-                         QStringLiteral("%1/logs/%2/%3").arg(m_ex.dataDir(), m_id, s == kStdout ? QStringLiteral("stdout.log") : QStringLiteral("stderr.log"))));
-        }
-    }
-    pull();
-    m_out->scrollToEnd();
-    m_err->scrollToEnd();
     refreshHeader(*j);
     refreshDetails(*j);
-    // Show errors first for a failed job that wrote nothing else.
-    if (j->status == JobStatus::Failed && m_offset[kStdout] == 0 && m_offset[kStderr] > 0)
-        m_tabs->setCurrentIndex(kTabErrors);
-    else if (m_tabs->currentIndex() == kTabErrors && m_offset[kStderr] == 0)
-        m_tabs->setCurrentIndex(kTabOutput);
-}
-
-void JobDetail::pull()
-{
-    if (m_id.isEmpty())
-        return;
-    for (int s : {kStdout, kStderr}) {
-        for (;;) {
-            const LogChunk c = m_ex.readLog(m_id, s, m_offset[s], 1024 * 1024);
-            if (c.data.isEmpty())
-                break;
-            m_offset[s] = c.offset + c.data.size();
-            (s == kStdout ? m_out : m_err)->appendText(m_decoder[s].decode(c.data));
-        }
-    }
-    updateTabTitles();
-}
-
-void JobDetail::updateTabTitles()
-{
-    auto title = [](const QString &base, qint64 bytes) {
-        return bytes > 0 ? QStringLiteral("%1 (%2)").arg(base, formatBytes(bytes)) : base;
-    };
-    m_tabs->setTabText(kTabOutput, title(tr("Output"), m_offset[kStdout]));
-    m_tabs->setTabText(kTabErrors, title(tr("Errors"), m_offset[kStderr]));
-}
-
-void JobDetail::onJobOutput(const QString &id, int stream, const QByteArray &data)
-{
-    Q_UNUSED(stream);
-    Q_UNUSED(data); // read from the log file instead, so the view shows exactly what is kept
-    if (id == m_id && !m_pullTimer.isActive())
-        m_pullTimer.start();
+    if (m_tabs->currentIndex() == TabErrors && m_output->bytesShown(2) == 0)
+        m_tabs->setCurrentIndex(TabAll);
 }
 
 void JobDetail::onJobChanged(const QString &id)
@@ -250,7 +197,7 @@ void JobDetail::onJobChanged(const QString &id)
     const auto j = m_ex.job(id);
     if (!j)
         return;
-    pull();
+    m_output->update(*j);
     refreshHeader(*j);
     refreshDetails(*j);
 }

@@ -1,11 +1,11 @@
-// JobDetail.h — the selected job: its script (read-only, highlighted), stdout and stderr
-// following live while it runs, and its details (ids, times, resources, error).
+// JobDetail.h — the selected job: its output (JobOutput: both streams interleaved, stdout,
+// stderr; colours, timestamps, search, following live while it runs), its script (read-only,
+// highlighted) and its details (ids, times, resources, error).
 #pragma once
 
 #include "CodeSnippets.h"
 #include "Executor.h"
 
-#include <QStringDecoder>
 #include <QTimer>
 #include <QWidget>
 #include <functional>
@@ -20,6 +20,7 @@ class QAction;
 namespace magpie::ui {
 
 class CodeEditor;
+class JobOutput;
 class LogView;
 class BashHighlighter;
 
@@ -27,7 +28,7 @@ class JobDetail : public QWidget
 {
     Q_OBJECT
 public:
-    static constexpr qint64 kInitialTailBytes = 4 * 1024 * 1024; // shown at most when opening a job
+    enum Tab { TabAll, TabOutput, TabErrors, TabScript, TabDetails };
 
     explicit JobDetail(Executor &executor, QWidget *parent = nullptr);
 
@@ -44,8 +45,10 @@ public:
     QToolButton *copyPythonButton() const { return m_copyPython; }
     QToolButton *copyCurlButton() const { return m_copyCurl; }
 
-    LogView *stdoutView() const { return m_out; }
-    LogView *stderrView() const { return m_err; }
+    LogView *combinedView() const;
+    LogView *stdoutView() const;
+    LogView *stderrView() const;
+    JobOutput *output() const { return m_output; }
     CodeEditor *scriptView() const { return m_script; }
     QTextBrowser *detailsView() const { return m_details; }
     QTabWidget *tabs() const { return m_tabs; }
@@ -58,13 +61,14 @@ signals:
     void snippetCopied(const QString &what);
 
 private:
+<<<<<<< HEAD
     QString copySnippet(bool python);
     void onJobOutput(const QString &id, int stream, const QByteArray &data);
+=======
+>>>>>>> output
     void onJobChanged(const QString &id);
-    void pull();
     void refreshHeader(const JobRecord &j);
     void refreshDetails(const JobRecord &j);
-    void updateTabTitles();
 
     Executor &m_ex;
     QString m_id;
@@ -72,13 +76,10 @@ private:
     QLabel *m_title, *m_status, *m_summary, *m_notice;
     QWidget *m_buttons;
     QTabWidget *m_tabs;
-    LogView *m_out, *m_err;
+    JobOutput *m_output;
     CodeEditor *m_script;
     BashHighlighter *m_highlighter;
     QTextBrowser *m_details;
-    qint64 m_offset[3] = {0, 0, 0};
-    QStringDecoder m_decoder[3];
-    QTimer m_pullTimer;
     QTimer m_tick; // the duration in the header ticks while the job runs
     QToolButton *m_copyPython, *m_copyCurl;
     std::function<SnippetContext()> m_snippetContext;

@@ -1,51 +1,35 @@
 #include "LogView.h"
 
-#include <QFontDatabase>
-#include <QScrollBar>
-#include <QTextCursor>
-
 namespace magpie::ui {
 
 LogView::LogView(QWidget *parent)
-    : QPlainTextEdit(parent)
+    : OutputView(new OutputDocument, OutputDocument::View::Stdout, parent)
 {
-    setReadOnly(true);
-    setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
-    setLineWrapMode(QPlainTextEdit::NoWrap);
-    setUndoRedoEnabled(false);
-    setTextInteractionFlags(Qt::TextSelectableByMouse | Qt::TextSelectableByKeyboard);
-    setMaximumBlockCount(200000); // very long outputs keep their last 200 000 lines on screen
+    document()->setParent(this);
 }
 
-bool LogView::isFollowing() const
+LogView::LogView(OutputDocument *document, OutputDocument::View view, QWidget *parent)
+    : OutputView(document, view, parent)
 {
-    const QScrollBar *sb = verticalScrollBar();
-    return sb->value() >= sb->maximum() - 1;
-}
-
-void LogView::scrollToEnd()
-{
-    verticalScrollBar()->setValue(verticalScrollBar()->maximum());
 }
 
 void LogView::appendText(const QString &text)
 {
-    if (text.isEmpty())
+    appendBytes(text.toUtf8());
+}
+
+void LogView::appendBytes(const QByteArray &bytes)
+{
+    if (bytes.isEmpty() || !document())
         return;
-    const bool follow = isFollowing();
-    QScrollBar *hsb = horizontalScrollBar();
-    const int h = hsb->value();
-    QTextCursor c(document());
-    c.movePosition(QTextCursor::End);
-    c.insertText(text);
-    hsb->setValue(h);
-    if (follow)
-        scrollToEnd();
+    document()->appendBytes(1, bytes);
+    document()->endBatch();
 }
 
 void LogView::clearLog()
 {
-    clear();
+    if (document())
+        document()->clear();
 }
 
 } // namespace magpie::ui

@@ -1,23 +1,24 @@
-// LogView.h — a read-only monospace view of a job's output stream. New text is appended at
-// the end; the view follows it while the user is at the bottom and stops following as soon
-// as they scroll up (scrolling back to the bottom resumes).
+// LogView.h — the output view used in the job details (an OutputView: lazily painted, ANSI
+// colours, collapsed progress lines, follow, selection, search). Built alone it owns a
+// document and shows what appendText() gives it as one stream; built over a shared
+// OutputDocument it shows one of its views (both streams, stdout or stderr).
 #pragma once
 
-#include <QPlainTextEdit>
+#include "output/OutputView.h"
 
 namespace magpie::ui {
 
-class LogView : public QPlainTextEdit
+class LogView : public OutputView
 {
     Q_OBJECT
 public:
     explicit LogView(QWidget *parent = nullptr);
+    LogView(OutputDocument *document, OutputDocument::View view, QWidget *parent = nullptr);
 
+    // Feeds the text (as UTF-8) to the document's stdout, as if the job had written it.
     void appendText(const QString &text);
+    void appendBytes(const QByteArray &bytes);
     void clearLog();
-    // Whether the view is at the bottom and follows new output.
-    bool isFollowing() const;
-    void scrollToEnd();
 };
 
 } // namespace magpie::ui

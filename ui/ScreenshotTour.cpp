@@ -130,7 +130,7 @@ void ScreenshotTour::start()
     if (!job.isEmpty())
         m_steps << [this, w, job](auto next) {
             w->jobsView()->selectJob(job);
-            w->jobsView()->detail()->tabs()->setCurrentIndex(0);
+            w->jobsView()->detail()->tabs()->setCurrentIndex(JobDetail::TabAll);
             after(900, [this, w, next] {
                 save(w, QStringLiteral("jobs"));
                 next();
@@ -138,13 +138,13 @@ void ScreenshotTour::start()
         };
     if (!job.isEmpty())
         m_steps << [this, w](auto next) {
-            w->jobsView()->detail()->tabs()->setCurrentIndex(2); // the script, highlighted
+            w->jobsView()->detail()->tabs()->setCurrentIndex(JobDetail::TabScript); // highlighted
             after(500, [this, w, next] {
                 save(w, QStringLiteral("jobs-script"));
-                w->jobsView()->detail()->tabs()->setCurrentIndex(3);
+                w->jobsView()->detail()->tabs()->setCurrentIndex(JobDetail::TabDetails);
                 after(400, [this, w, next] {
                     save(w, QStringLiteral("jobs-details"));
-                    w->jobsView()->detail()->tabs()->setCurrentIndex(0);
+                    w->jobsView()->detail()->tabs()->setCurrentIndex(JobDetail::TabAll);
                     next();
                 });
             });

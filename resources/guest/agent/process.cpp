@@ -45,7 +45,7 @@ std::vector<std::string> baseEnv()
         "LOGNAME=root",
         "SHELL=/bin/bash",
         "LANG=C.UTF-8",
-        "TERM=dumb",
+        "TERM=xterm-256color", // output is rendered as a terminal would (colours, \r); not a tty
         "PWD=/workspace",
     };
 }

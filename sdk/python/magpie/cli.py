@@ -15,6 +15,7 @@ import sys
 from typing import IO, Any, Dict, List, Optional, Sequence
 
 from . import errors
+from ._ansi import COLOR_MODES, strip_ansi, wants_color
 from ._version import __version__
 from .client import DEFAULT_TIMEOUT, Magpie
 from .models import Job, Workspace
@@ -120,9 +121,9 @@ class _Sink:
                 pass
 
 
-def _stream_job(client: Magpie, job_id: str) -> None:
+def _stream_job(client: Magpie, job_id: str, color: str = "auto") -> None:
     sinks = {"stdout": _Sink(sys.stdout), "stderr": _Sink(sys.stderr)}
-    for stream, chunk in client.jobs.follow(job_id, decode=False):
+    for stream, chunk in client.jobs.follow(job_id, decode=False, color=color):
         sinks[stream].write(chunk)
 
 
@@ -176,7 +177,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         where = f" in workspace {job.workspace_id}" if job.workspace_id else ""
         _eprint(f"job {job.request_id}{where} {job.status}")
     try:
-        _stream_job(client, job.request_id)
+        _stream_job(client, job.request_id, args.color)
         final = client.jobs.get(job.request_id)
         if not final.finished:
             final = client.jobs.wait(job.request_id, output=False)
@@ -198,7 +199,7 @@ def cmd_logs(args: argparse.Namespace) -> int:
     if args.follow:
         sinks = {"stdout": _Sink(sys.stdout), "stderr": _Sink(sys.stderr)}
         try:
-            for stream, chunk in client.jobs.follow(args.id, decode=False, streams=streams):
+            for stream, chunk in client.jobs.follow(args.id, decode=False, streams=streams, color=args.color):
                 sinks[stream].write(chunk)
         except KeyboardInterrupt:
             return EXIT_INTERRUPTED
@@ -206,6 +207,8 @@ def cmd_logs(args: argparse.Namespace) -> int:
     client.jobs.get(args.id)  # 404 for an unknown job, even when it has no output
     for stream in streams:
         data = client.jobs.logs_bytes(args.id, stream)
+        if not wants_color(args.color, stream):
+            data = strip_ansi(data)
         _Sink(sys.stdout if stream == "stdout" else sys.stderr).write(data)
     return 0
 
@@ -330,6 +333,13 @@ def cmd_download(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------------- parser
+def _add_color_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--color", "--colour", choices=COLOR_MODES, default="auto",
+                   help="colours and other terminal escape codes in the job's output: kept for a terminal "
+                        "and stripped otherwise (auto, the default; NO_COLOR strips them too), always kept, "
+                        "or never")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog=PROG, description="Run bash scripts in Magpie Desktop VMs and manage their workspaces.",
@@ -365,12 +375,14 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--vcpus", type=int, metavar="N")
     r.add_argument("--memory", type=int, metavar="MB", help="VM memory in MiB")
     r.add_argument("--detach", "-d", action="store_true", help="print the job id and return at once")
+    _add_color_option(r)
     r.add_argument("script", metavar="SCRIPT_FILE", help="script file, or - for stdin")
     r.set_defaults(func=cmd_run)
 
     lg = add_parser("logs", help="print a job's output")
     lg.add_argument("-f", "--follow", action="store_true", help="keep printing until the job has finished")
     lg.add_argument("--stream", choices=["both", "stdout", "stderr"], default="both")
+    _add_color_option(lg)
     lg.add_argument("id", metavar="ID")
     lg.set_defaults(func=cmd_logs)
 

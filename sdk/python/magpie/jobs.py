@@ -12,6 +12,7 @@ from typing import (TYPE_CHECKING, Any, Dict, Iterable, Iterator, List, Mapping,
                     overload)
 
 from . import errors
+from ._ansi import AnsiStripper, ColorMode, wants_color
 from ._transport import Response, quote_segment
 from .models import TERMINAL_STATUSES, Job, JobList
 
@@ -213,23 +214,30 @@ class Jobs:
 
     @overload
     def follow(self, job_id: str, *, decode: "Literal[True]" = ...,
-               streams: Iterable[str] = ...) -> Iterator[Tuple[str, str]]: ...
+               streams: Iterable[str] = ..., color: ColorMode = ...) -> Iterator[Tuple[str, str]]: ...
 
     @overload
     def follow(self, job_id: str, *, decode: "Literal[False]",
-               streams: Iterable[str] = ...) -> Iterator[Tuple[str, bytes]]: ...
+               streams: Iterable[str] = ..., color: ColorMode = ...) -> Iterator[Tuple[str, bytes]]: ...
 
-    def follow(self, job_id: str, *, decode: bool = True,
-               streams: Iterable[str] = STREAMS) -> Iterator[Tuple[str, Union[str, bytes]]]:
+    def follow(self, job_id: str, *, decode: bool = True, streams: Iterable[str] = STREAMS,
+               color: ColorMode = True) -> Iterator[Tuple[str, Union[str, bytes]]]:
         """Yields ``(stream, chunk)`` as output arrives, on both streams, until the job has finished.
 
         ``chunk`` is text (UTF-8, split safely between characters) or, with ``decode=False``, bytes.
         Each stream is long-polled on its own thread, so stderr is not delayed behind stdout.
+
+        ``color``: True or ``"always"`` (default) passes colours and other terminal escape sequences
+        through as the job wrote them; False or ``"never"`` strips them (even when a sequence is split
+        between chunks); ``"auto"`` keeps them for a stream whose counterpart here (``sys.stdout`` for
+        stdout, ``sys.stderr`` for stderr) is a terminal and strips them otherwise (also when
+        ``NO_COLOR`` is set or ``TERM=dumb``).
         """
         wanted = [s for s in streams]
         for s in wanted:
             if s not in STREAMS:
                 raise ValueError(f"unknown stream {s!r}")
+        strippers = {s: AnsiStripper() for s in wanted if not wants_color(color, s)}
         q: "queue.Queue[Tuple[str, str, Any]]" = queue.Queue()
         stop = threading.Event()
 
@@ -251,6 +259,10 @@ class Jobs:
         try:
             while pending:
                 kind, stream, payload = q.get()
+                if kind == "data" and stream in strippers:
+                    payload = strippers[stream].feed(payload)
+                    if not payload:
+                        continue
                 if kind == "data":
                     if decode:
                         text = decoders[stream].decode(payload)
