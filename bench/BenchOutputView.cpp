@@ -151,7 +151,6 @@ int main(int argc, char **argv)
 
     ExecutorConfig cfg;
     cfg.dataDir = tmp.path();
-    cfg.warmVms = 0;
     cfg.accel = AccelMode::Tcg;
     Executor ex(cfg);
     QString error;

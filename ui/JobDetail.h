@@ -61,11 +61,7 @@ signals:
     void snippetCopied(const QString &what);
 
 private:
-<<<<<<< HEAD
     QString copySnippet(bool python);
-    void onJobOutput(const QString &id, int stream, const QByteArray &data);
-=======
->>>>>>> output
     void onJobChanged(const QString &id);
     void refreshHeader(const JobRecord &j);
     void refreshDetails(const JobRecord &j);
