@@ -148,6 +148,12 @@ void JobRoutes::list(const HttpRequest &request, HttpResponder r)
     f.createdFrom = *from;
     f.createdBefore = *before;
     f.scriptChars = kListScriptChars;
+    // count=false: no total (null). Totals of workspace/status filters are kept counts; a time
+    // window or a name is counted row by row, which a client scrolling by cursor can skip.
+    const QString count = q.value(QStringLiteral("count"));
+    if (!count.isEmpty() && count != QLatin1String("true") && count != QLatin1String("false"))
+        return r.send(api::invalid(QStringLiteral("count must be true or false (got '%1')").arg(count.left(16)), QStringLiteral("count")));
+    f.withTotal = count != QLatin1String("false");
 
     const JobPage page = m_exec.jobs(f);
     QJsonArray arr;
@@ -159,7 +165,7 @@ void JobRoutes::list(const HttpRequest &request, HttpResponder r)
         arr.append(j.toJson(true));
     }
     r.send(api::json(200, QJsonObject{{QStringLiteral("jobs"), arr},
-                                      {QStringLiteral("total"), page.total},
+                                      {QStringLiteral("total"), f.withTotal ? QJsonValue(page.total) : QJsonValue(QJsonValue::Null)},
                                       {QStringLiteral("limit"), f.limit},
                                       {QStringLiteral("offset"), f.offset},
                                       {QStringLiteral("page"), f.offset / f.limit + 1},

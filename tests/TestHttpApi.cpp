@@ -555,6 +555,7 @@ private slots:
         get("page with limit", "/api/v1/jobs?page=1&limit=5", 422, req, "page", "not both");
         get("cursor text", "/api/v1/jobs?cursor=abc", 422, req, "cursor", "next_cursor");
         get("cursor with offset", "/api/v1/jobs?cursor=5&offset=5", 422, req, "cursor", "");
+        get("count not a bool", "/api/v1/jobs?count=maybe", 422, req, "count", "true or false");
         get("created_after not a time", "/api/v1/jobs?created_after=yesterday", 422, req, "created_after", "ISO-8601");
         // Batches: all or nothing.
         auto batch = [&](const char *name, const QByteArray &body, int status, const QString &code, const QString &field, const QString &msg) {
@@ -682,6 +683,25 @@ private slots:
         QCOMPARE(m_srv->get("/api/v1/jobs?status=running").json().value(QStringLiteral("total")).toInt(), 0);
         QCOMPARE(m_srv->get("/api/v1/jobs?workspace_id=&status=&limit=50&offset=0").status, 200);
         QCOMPARE(m_srv->get("/api/v1/jobs?offset=1000").json().value(QStringLiteral("jobs")).toArray().size(), 0);
+        // Keyset paging gives the same jobs as offsets; page/page_size as Magpie Cloud sends them.
+        {
+            QStringList byCursor, byOffset;
+            QString cursor;
+            do {
+                const QJsonObject p = m_srv->get("/api/v1/jobs?limit=1&count=false" + (cursor.isEmpty() ? QByteArray() : "&cursor=" + cursor.toUtf8())).json();
+                QVERIFY(p.value(QStringLiteral("total")).isNull());
+                for (const QJsonValue &v : p.value(QStringLiteral("jobs")).toArray())
+                    byCursor << v.toObject().value(QStringLiteral("request_id")).toString();
+                cursor = p.value(QStringLiteral("next_cursor")).toString();
+            } while (!cursor.isEmpty() && byCursor.size() < 50);
+            for (const QJsonValue &v : m_srv->get("/api/v1/jobs?limit=500").json().value(QStringLiteral("jobs")).toArray())
+                byOffset << v.toObject().value(QStringLiteral("request_id")).toString();
+            QCOMPARE(byCursor, byOffset.mid(0, byCursor.size()));
+            QCOMPARE(byCursor.size(), byOffset.size());
+            const QJsonObject paged = m_srv->get("/api/v1/jobs?page=1&page_size=1").json();
+            QCOMPARE(paged.value(QStringLiteral("page_size")).toInt(), 1);
+            QCOMPARE(paged.value(QStringLiteral("jobs")).toArray().first().toObject().value(QStringLiteral("id")).toString(), byOffset.first());
+        }
 
         // Deleting a finished job: its record and logs go, the rest of the history stays.
         const int totalBefore = m_srv->get("/api/v1/jobs").json().value(QStringLiteral("total")).toInt();

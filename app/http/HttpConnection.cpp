@@ -331,9 +331,7 @@ void HttpConnection::pump()
         m_socket->write(m_outBody.constData() + m_outPos, n);
         m_outPos += n;
     }
-    // Hand the bytes to the kernel now, not when the event loop next gets to this socket (it
-    // may first run the work the request queued, e.g. a thousand submitted jobs).
-    m_socket->flush();
+    flushNow();
     if (m_socket->bytesToWrite() > 0 && !m_writeTimer.isActive())
         m_writeTimer.start(m_ctx.limits.writeStallMs);
     if (m_state == State::Sending && m_outPos >= m_outBody.size())
@@ -370,7 +368,7 @@ bool HttpConnection::writeStream(quint64 serial, const QByteArray &piece)
     m_socket->write(piece);
     if (m_streamChunked)
         m_socket->write("\r\n", 2);
-    m_socket->flush();
+    flushNow();
     if (!m_writeTimer.isActive())
         m_writeTimer.start(m_ctx.limits.writeStallMs);
     return true;
@@ -383,6 +381,18 @@ void HttpConnection::endStream(quint64 serial)
     if (m_streamChunked)
         m_socket->write("0\r\n\r\n", 5);
     responseDone();
+}
+
+// Hands the bytes to the kernel now, not when the event loop next gets to this socket (it may
+// first run the work the request queued, e.g. a thousand submitted jobs). Qt may report
+// bytesWritten from inside flush(); that must not re-enter pump() or a stream's producer.
+void HttpConnection::flushNow()
+{
+    m_flushing = true;
+    m_socket->flush();
+    m_flushing = false;
+    if (m_socket->bytesToWrite() == 0)
+        m_writeTimer.stop();
 }
 
 qint64 HttpConnection::pendingBytes() const
@@ -426,6 +436,8 @@ void HttpConnection::shutdownWrite()
 
 void HttpConnection::onBytesWritten()
 {
+    if (m_flushing)
+        return; // the writer is still in its loop; later bytesWritten signals drive it
     if (m_socket->bytesToWrite() > 0)
         m_writeTimer.start(m_ctx.limits.writeStallMs);
     else

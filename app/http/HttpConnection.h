@@ -115,6 +115,8 @@ private:
     bool m_lingerWaitsFlush = false;
     qint64 m_lingerDrained = 0;
     bool m_inputQueued = false;
+    bool m_flushing = false;          // inside our own flush(): bytesWritten is not acted on
+    void flushNow();
     QTimer m_timer;                  // head deadline, body rate window, linger
     QTimer m_writeTimer;             // write stall
 };

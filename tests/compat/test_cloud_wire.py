@@ -77,17 +77,17 @@ class CloudStyleClient:
                 time_of(s[k])
         return s
 
-    def run_and_wait(self, poll=2.0, timeout=600, **kw):
+    def run_and_wait(self, poll=2.0, wait_s=900, **kw):
         job = self.create(**kw)
         rid = job["request_id"]
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + wait_s
         while time.monotonic() < deadline:
             s = self.get_status(rid)
             if s["status"] in FINAL:
                 s["success"] = s["status"] == "completed" and s.get("exit_code") in (0, None)
                 return s
             time.sleep(poll)
-        raise AssertionError(f"job {rid} did not finish in {timeout} s")
+        raise AssertionError(f"job {rid} did not finish in {wait_s} s")
 
     def get_logs(self, request_id):
         return self._request("GET", f"/jobs/{request_id}/logs")["logs"]

@@ -357,7 +357,7 @@ class JobsApiTest(unittest.TestCase):
         one = c.jobs.list(limit=1, offset=0)
         self.assertEqual(len(one), 1)
         self.assertEqual(one.limit, 1)
-        self.assertIsNone(one[0].script, "jobs are listed without script")
+        self.assertTrue(one[0].script, "list items carry the script (issue 8: Magpie Cloud's Job model requires it)")
         self.assertIn(job.request_id, [j.request_id for j in c.jobs.iter(status="failed", page_size=2)])
         with self.assertRaises(ValidationError):
             c.jobs.list(status="bogus")
