@@ -192,7 +192,12 @@ void JobRoutes::submit(const HttpRequest &request, HttpResponder r)
     const auto rec = m_exec.submit(*jr, &ee);
     if (!rec)
         return r.send(api::error(ee));
-    HttpResponse resp = api::json(202, rec->toJson(true));
+    // The official Magpie Cloud SDK reads this reply as a JobRun whose `status` must be one of its
+    // states (not_started, in_progress, …): the reply carries that, and our own status beside it.
+    QJsonObject body = rec->toJson(true);
+    body.insert(QStringLiteral("job_status"), statusName(rec->status));
+    body.insert(QStringLiteral("status"), cloud::status(*rec));
+    HttpResponse resp = api::json(202, body);
     resp.addHeader(QByteArrayLiteral("Location"), QByteArrayLiteral("/api/v1/jobs/") + rec->requestId.toUtf8());
     r.send(std::move(resp));
 }

@@ -604,7 +604,8 @@ private slots:
                                                         {QStringLiteral("script"), QStringLiteral("echo first; echo oops >&2; sleep 6; echo second")}});
         const QString id = j.value(QStringLiteral("request_id")).toString();
         QVERIFY(!id.isEmpty());
-        QCOMPARE(j.value(QStringLiteral("status")).toString(), QStringLiteral("queued"));
+        QCOMPARE(j.value(QStringLiteral("job_status")).toString(), QStringLiteral("queued"));
+        QCOMPARE(j.value(QStringLiteral("status")).toString(), QStringLiteral("not_started")); // Magpie Cloud's JobRun
         QCOMPARE(j.value(QStringLiteral("name")).toString(), QStringLiteral("logs"));
         QCOMPARE(j.value(QStringLiteral("stateful")).toBool(), false);
         QVERIFY(j.value(QStringLiteral("workspace_id")).isNull());

@@ -269,6 +269,8 @@ class CloudWireFormat(unittest.TestCase):
         posted = self.c.create(name="command", script="cat /workspace/a", stateful=True, workspace_id=details["workspace_id"])
         self.assertEqual(posted["id"], posted["request_id"])
         self.assertEqual(posted["job_id"], posted["request_id"])
+        # The official SDK builds a JobRun from this reply: its status must be one of Cloud's states.
+        self.assertIn(posted["status"], ("not_started", "in_progress", "completed", "failed", "cancelled", "error"))
         deadline = time.monotonic() + 300
         while (s := self.c.get_status(posted["job_id"]))["status"] not in FINAL and time.monotonic() < deadline:
             time.sleep(2)

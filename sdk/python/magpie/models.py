@@ -25,6 +25,10 @@ class _Model:
     def from_dict(cls: "type[T]", data: Mapping[str, Any]) -> T:
         names = {f.name for f in dataclasses.fields(cls)}
         kwargs = {k: v for k, v in data.items() if k in names and k != "raw"}
+        # A submit reply names its status in Magpie Cloud's words (for the official SDK) and
+        # ours in job_status.
+        if "job_status" in data and "status" in names:
+            kwargs["status"] = data["job_status"]
         obj = cls(**kwargs)
         obj.raw = dict(data)
         return obj
