@@ -15,6 +15,7 @@ PACKAGES=(
   debootstrap busybox-static cpio
   python3 python3-venv python3-pip
   xvfb xauth
+  xdotool python3-gi gir1.2-atspi-2.0 at-spi2-core trayer imagemagick
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

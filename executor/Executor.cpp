@@ -263,6 +263,11 @@ LogChunk Executor::readLog(const QString &requestId, int stream, qint64 offset, 
     return m_jobs->readLog(requestId, stream, offset, maxBytes);
 }
 
+QString Executor::logDir(const QString &requestId) const
+{
+    return m_jobs ? m_jobs->logDir(requestId) : QString();
+}
+
 bool Executor::cancel(const QString &requestId, ExecError *error)
 {
     if (const TaskPtr t = m_scheduler.waiting(requestId); t && t->isJob()) {
