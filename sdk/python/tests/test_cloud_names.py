@@ -201,6 +201,10 @@ class OurNamesTest(unittest.TestCase):
         self.assertIsInstance(res, JobResult)
         self.assertEqual((res.success, res.exit_code, res.logs, res.request_id), (True, 0, r.logs, r.id))
         self.assertEqual(c.jobs.wait_for_completion(r.id, timeout=60).status, "completed")
+        # send_command: the workspace of job r (from /details), a new job on it.
+        n = c.jobs.send_command(r.id, "cat /workspace/file.txt")
+        self.assertEqual((n.stateful, n.workspace_id), (True, "cloud-names-ws"))
+        self.assertEqual(c.jobs.wait(n.id, timeout=600).logs, ["data"])
 
         # Paging: page/page_size and the cursor walk see the same jobs as one big page.
         everything = [j.id for j in c.jobs.list(limit=500)]
