@@ -154,6 +154,24 @@ class CloudStyleScriptTest(unittest.TestCase):
         self.assertIn("404", p.stderr.decode())
 
 
+class CliCloudFieldsTest(unittest.TestCase):
+    def test_run_type_python_and_description(self) -> None:
+        app = harness.shared_app()
+        cli = [sys.executable, "-m", "magpie", "--url", app.url, "--key", app.api_key or ""]
+        env = dict(os.environ, PYTHONPATH=harness.SDK_DIR)
+        p = subprocess.run(cli + ["run", "--type", "python", "--description", "from the CLI", "--name", "py", "-"],
+                           input=b"import sys\nprint('py', sys.version_info[0])\nsys.exit(4)\n",
+                           capture_output=True, env=env, timeout=600)
+        self.assertEqual((p.returncode, p.stdout), (4, b"py 3\n"), p.stderr)
+        p = subprocess.run(cli + ["run", "--type", "ruby", "-"], input=b"puts 1", capture_output=True, env=env,
+                           timeout=60)
+        self.assertEqual(p.returncode, 2)  # not a choice: a usage error, nothing sent
+        job = [j for j in app.client().jobs.list(limit=20) if j.name == "py"][0]
+        p = subprocess.run(cli + ["status", "--json", job.id], capture_output=True, env=env, timeout=60)
+        shown = json.loads(p.stdout)
+        self.assertEqual((shown["description"], shown["script_type"], shown["exit_code"]), ("from the CLI", "python", 4))
+
+
 class OurNamesTest(unittest.TestCase):
     """Our seed-guide style, and Magpie Cloud's names on the same results."""
 
