@@ -408,8 +408,8 @@ def build_parser() -> argparse.ArgumentParser:
     lg.add_argument("-f", "--follow", action="store_true", help="keep printing until the job has finished")
     lg.add_argument("--stream", choices=["both", "stdout", "stderr"], default="both")
     lg.add_argument("--json", action="store_true",
-                    help="print the last lines of both streams as JSON ({\"logs\": [{timestamp, level, message, "
-                         "source}]}, bounded like GET /jobs/ID/logs)")
+                    help="print the last lines of the output as JSON, as GET /jobs/ID/logs answers them "
+                         "({\"logs\": [{timestamp, level, message, source}]})")
     _add_color_option(lg)
     lg.add_argument("id", metavar="ID")
     lg.set_defaults(func=cmd_logs)

@@ -77,8 +77,8 @@ class CloudJobsMixin:
         return JobStatus.from_dict(resp.json() or {})
 
     def get_logs(self, run_id: str) -> List[LogEntry]:
-        """``GET /jobs/{id}/logs`` as JSON: the last lines of stdout then stderr as
-        :class:`LogEntry` (bounded like ``get_status``; ``logs``/``follow`` read whole streams)."""
+        """``GET /jobs/{id}/logs`` as JSON: the last lines of the job's output as :class:`LogEntry`,
+        as the server bounds and orders them (docs/api.md); ``logs``/``follow`` read whole streams."""
         resp = self._client._transport.request("GET", f"/jobs/{quote_segment(run_id)}/logs")
         data = resp.json() or {}
         out: List[LogEntry] = []

@@ -327,8 +327,9 @@ class JobResult(_CloudModel):
 
 @dataclass
 class LogEntry(_CloudModel):
-    """One line of ``jobs.get_logs(id)``: ``source`` stdout, stderr or magpie (a line saying what was
-    left out), ``level`` info, error (stderr) or warning."""
+    """One line of ``jobs.get_logs(id)``: ``message`` (the line without its line break),
+    ``source`` stdout, stderr or magpie (a note saying what was left out), ``level`` and
+    ``timestamp`` as the server gives them (docs/api.md)."""
 
     timestamp: Optional[datetime] = None
     level: str = "info"

@@ -17,7 +17,7 @@ import sys
 import tempfile
 import textwrap
 import unittest
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import harness
 from test_sdk import clean_env
@@ -27,6 +27,17 @@ from magpie import (APIError, ConflictError, JobNotFoundError, JobResult, JobSta
 from magpie.models import parse_time
 
 UNKNOWN_JOB = "00000000-0000-4000-8000-000000000000"
+#: The levels a log entry of each source may carry (docs/api.md, the JSON logs route; the server
+#: has named them info/error and, with per-line times, after the stream).
+LEVELS = {"stdout": ("info", "stdout"), "stderr": ("error", "stderr")}
+
+
+def by_source(entries, message: int, source: int):  # type: ignore[no-untyped-def]
+    """{source: [messages in order]}: the JSON logs may interleave the streams."""
+    out: dict = {}  # type: ignore[type-arg]
+    for e in entries:
+        out.setdefault(e[source], []).append(e[message])
+    return out
 
 # Written as the official SDK's README writes scripts; it prints what it saw as one JSON line.
 CLOUD_STYLE_SCRIPT = textwrap.dedent('''
@@ -112,9 +123,11 @@ class CloudStyleScriptTest(unittest.TestCase):
                                                                       out["duration_ms"]))
         self.assertTrue(ordered)
         self.assertEqual(datetime.fromisoformat(st_completed).tzinfo, timezone.utc)
-        self.assertEqual([e[:3] for e in out["entries"]],
-                         [["info", "G=hi there", "stdout"], ["error", "to-stderr", "stderr"]])
-        self.assertGreaterEqual(out["entries"][0][3], 2026)
+        self.assertEqual(by_source(out["entries"], message=1, source=2),
+                         {"stdout": ["G=hi there"], "stderr": ["to-stderr"]})
+        for level, _, source, year in out["entries"]:
+            self.assertIn(level, LEVELS[source])
+            self.assertGreaterEqual(year, 2026)
         self.assertEqual(out["result"], [True, 0, "completed", ["G=hi there", "to-stderr"]])
 
         jid, name, description, user_id, script, environment = out["job"]
@@ -212,9 +225,15 @@ class OurNamesTest(unittest.TestCase):
         self.assertEqual(st.duration_ms, r.duration_ms)
         entries = c.jobs.get_logs(r.id)
         self.assertTrue(all(isinstance(e, LogEntry) for e in entries))
-        self.assertEqual([(e.message, e.source, e.level) for e in entries],
-                         [("data", "stdout", "info"), ("E=v", "stdout", "info"), ("warn", "stderr", "error")])
-        self.assertEqual(entries[0].timestamp, parse_time(r.started_at))
+        self.assertEqual(by_source([(e.message, e.source) for e in entries], message=0, source=1),
+                         {"stdout": ["data", "E=v"], "stderr": ["warn"]},
+                         "JSON log lines come without their line break, CRLF included, as /status's logs")
+        created, finished = parse_time(r.created_at), parse_time(r.finished_at)
+        assert created is not None and finished is not None
+        for e in entries:
+            self.assertIn(e.level, LEVELS[e.source or ""])
+            assert e.timestamp is not None
+            self.assertTrue(created - timedelta(seconds=1) <= e.timestamp <= finished + timedelta(seconds=1), e)
         res = c.jobs.get_result(r.id)
         self.assertIsInstance(res, JobResult)
         self.assertEqual((res.success, res.exit_code, res.logs, res.request_id), (True, 0, r.logs, r.id))
