@@ -112,10 +112,13 @@ QJsonArray logEntries(const JobRecord &j, const Executor &executor)
                                {QStringLiteral("source"), QStringLiteral("magpie")}});
     }
     for (const LogLine &l : lines.entries) {
+        QByteArray text = l.text;
+        if (text.endsWith('\r'))
+            text.chop(1); // a CRLF line: the message is the line without its line break, as in /status
         const QString stream = l.stream == 2 ? QStringLiteral("stderr") : QStringLiteral("stdout");
         out.append(QJsonObject{{QStringLiteral("timestamp"), isoUtc(QDateTime::fromMSecsSinceEpoch(l.timestampMs, Qt::UTC))},
                                {QStringLiteral("level"), stream},
-                               {QStringLiteral("message"), QString::fromUtf8(l.text)},
+                               {QStringLiteral("message"), QString::fromUtf8(text)},
                                {QStringLiteral("source"), stream}});
     }
     return out;

@@ -150,7 +150,7 @@ QStringList JobStore::prunable(int keepJobs, const QString &finishedBefore, int 
     QVariantList binds;
     if (keepJobs > 0) {
         conds << QStringLiteral("seq < coalesce((SELECT seq FROM jobs WHERE status NOT IN ('queued', 'running')"
-                                " ORDER BY seq DESC LIMIT 1 OFFSET ?), -1) + 1");
+                                " ORDER BY seq DESC LIMIT 1 OFFSET ?), 0)"); // older than the keepJobs-th newest finished one
         binds << keepJobs - 1;
     }
     if (!finishedBefore.isEmpty()) {
