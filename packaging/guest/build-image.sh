@@ -448,14 +448,29 @@ build_rootfs() {
     make_tmp tmp rootfs
     mkdir "$tmp/out"
     t0=$(date +%s)
-    log "debootstrap $SUITE ($ROOTFS_VARIANT + $ROOTFS_PACKAGES); this takes about a minute"
-    if ! rootfs_debootstrap "$tmp/root" "$mirror" "$tmp/debootstrap.log"; then
-        tail -n 25 "$tmp/debootstrap.log" >&2 || true
-        [[ -f $tmp/root/debootstrap/debootstrap.log ]] && tail -n 25 "$tmp/root/debootstrap/debootstrap.log" >&2
-        die "debootstrap failed (mirror $mirror)"
+    # A profile starts from the same debootstrap tree as base: kept as a tarball in the cache,
+    # so each further profile skips debootstrap.
+    local tree_tar=''
+    if [[ -n $PROFILE_PACKAGES || -n $PROFILE_SETUP ]]; then
+        tree_tar="$CACHE_DIR/rootfs/debootstrap-$SUITE-$(sha256_str "$(printf '%s\n' "$SUITE" "$ROOTFS_VARIANT" "$ROOTFS_PACKAGES"; declare -f rootfs_debootstrap)" | cut -c1-16).tar"
     fi
-    umount_below "$tmp/root"
-    log "debootstrap done in $(($(date +%s) - t0)) s"
+    if [[ -n $tree_tar && -f $tree_tar ]]; then
+        log "debootstrap: using the cached tree $(basename -- "$tree_tar")"
+        mkdir -- "$tmp/root"
+        tar -C "$tmp/root" -xf "$tree_tar"
+    else
+        log "debootstrap $SUITE ($ROOTFS_VARIANT + $ROOTFS_PACKAGES); this takes about a minute"
+        if ! rootfs_debootstrap "$tmp/root" "$mirror" "$tmp/debootstrap.log"; then
+            tail -n 25 "$tmp/debootstrap.log" >&2 || true
+            [[ -f $tmp/root/debootstrap/debootstrap.log ]] && tail -n 25 "$tmp/root/debootstrap/debootstrap.log" >&2
+            die "debootstrap failed (mirror $mirror)"
+        fi
+        umount_below "$tmp/root"
+        log "debootstrap done in $(($(date +%s) - t0)) s"
+        if [[ -n $tree_tar ]]; then
+            tar -C "$tmp/root" -cf "$tree_tar.tmp.$$" . && mv -f -- "$tree_tar.tmp.$$" "$tree_tar"
+        fi
+    fi
     if ! rootfs_customize "$tmp/root" "$mirror" "$tmp/customize.log"; then
         tail -n 25 "$tmp/customize.log" >&2 || true
         die "profile $PROFILE_NAME: installing its packages or running its setup script failed"
