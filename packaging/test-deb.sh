@@ -91,6 +91,9 @@ mount -t proc proc "$ROOT/proc"
 mount --bind /dev "$ROOT/dev"
 mount -t devpts devpts "$ROOT/dev/pts" -o newinstance,ptmxmode=0666 2>/dev/null || true
 mount -t tmpfs tmpfs "$ROOT/tmp"
+# Downloaded dependencies are kept between runs (the root itself is always fresh).
+mkdir -p -- "$WORK/cache/apt-archives/partial"
+mount --bind "$WORK/cache/apt-archives" "$ROOT/var/cache/apt/archives"
 in_root() { chroot "$ROOT" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 "$@"; }
 # Nothing is installed in the root before the package: what it needs must come from Depends.
 before=$(in_root dpkg-query -W -f='${Package}\n' | sort)
@@ -179,7 +182,7 @@ while IFS= read -r f; do
 done <"$WORK/files.txt"
 # Anything named after us outside the user's data folder and cache (~/.cache/magpie-desktop).
 while IFS= read -r f; do left+=("$f"); done < <(cd "$ROOT" && find . -xdev \( -path ./proc -o -path ./dev -o -path ./tmp \
-    -o -path ./root/magpie-data -o -path ./root/.cache/magpie-desktop \) -prune -o -iname '*magpie*' -print | sed 's:^\.::')
+    -o -path ./var/cache/apt/archives -o -path ./root/magpie-data -o -path ./root/.cache/magpie-desktop \) -prune -o -iname '*magpie*' -print | sed 's:^\.::')
 [[ ${#left[@]} -eq 0 ]] || die "left after purge: ${left[*]}"
 after=$(in_root dpkg-query -W -f='${Package}\n' | sort)
 log "purged cleanly ($(comm -13 <(echo "$before") <(echo "$after") | wc -l) dependency packages stay, as apt leaves them)"
