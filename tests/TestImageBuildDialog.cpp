@@ -9,6 +9,7 @@
 
 #include <QComboBox>
 #include <QLabel>
+#include <QPlainTextEdit>
 #include <QProgressBar>
 #include <QPushButton>
 #include <QSignalSpy>
@@ -64,6 +65,10 @@ private slots:
         QCOMPARE(built.count(), 0);
         QVERIFY2(d.statusLabel()->property("error").toBool(), qPrintable(d.statusLabel()->text()));
         QVERIFY2(d.statusLabel()->text().contains(QStringLiteral("unchanged")), qPrintable(d.statusLabel()->text()));
+        // It failed where the recipe is wrong: apt in the image could not find the package.
+        const QString log = d.logView()->toPlainText();
+        QVERIFY2(log.contains(QStringLiteral("Unable to locate package magpie-no-such-package-xyz")), qPrintable(log.right(2000)));
+        QVERIFY(d.progressBar()->value() >= 0);
         for (const char *f : {"vmlinuz", "initrd.img", "rootfs.qcow2"}) {
             QFile in(dir + QLatin1Char('/') + QLatin1String(f));
             QVERIFY(in.open(QIODevice::ReadOnly));

@@ -30,6 +30,7 @@ public:
     QProgressBar *progressBar() const { return m_progress; }
     QPushButton *buildButton() const { return m_build; }
     QLabel *statusLabel() const { return m_status; }
+    QPlainTextEdit *logView() const { return m_log; }
     bool isBuilding() const;
 
 signals:
