@@ -89,6 +89,10 @@ const QList<QStringList> &migrations()
             QStringLiteral("ALTER TABLE jobs ADD COLUMN start_kind TEXT"),
             QStringLiteral("ALTER TABLE jobs ADD COLUMN timings TEXT"),
         },
+        // Version 4: the guest image profile a job runs on (ImageRegistry); older jobs ran on base.
+        {
+            QStringLiteral("ALTER TABLE jobs ADD COLUMN image TEXT NOT NULL DEFAULT 'base'"),
+        },
     };
     return m;
 }
