@@ -188,6 +188,16 @@ private:
     void retryUnsaved();
     WorkspaceState stateOf(const WorkspaceInfo &w) const;
     void recover();
+    // ---- issue 11 helpers (ExecutorLifecycle.cpp)
+    using DiskOpDone = std::function<void(int exitCode, const QJsonObject &out, const QString &err)>;
+    TaskPtr newOp(const QString &workspaceId, const QString &what);
+    void enqueueDiskOp(const QString &workspaceId, const QString &op, const QJsonObject &args, DiskOpDone done);
+    void startClone(const QString &sourceId, const QString &newId, int sizeGb, OpDone done);
+    void restoreTo(const QString &workspaceId, const QString &name, const QJsonObject &extra, bool rollback, OpDone done);
+    void pruneCheckpoints(const QString &workspaceId);
+    void saveChanges(const QString &requestId, const QJsonObject &changes);
+    std::optional<ExecError> checkExisting(const QString &workspaceId) const;
+    qint64 m_opSeq = 0;
 
     ExecutorConfig m_cfg;
     GuestImage m_image;

@@ -301,7 +301,11 @@ DiskOpResult run(const QString &op, const QJsonObject &args, const QString &disk
                 return failed(1, err);
         }
         err = applySnapshot(disk, name);
-        return err.isEmpty() ? ok(QJsonObject{{QStringLiteral("restored"), name}, {QStringLiteral("safety_snapshot"), safety}}) : failed(1, err);
+        if (!err.isEmpty())
+            return failed(1, err);
+        return ok(QJsonObject{{QStringLiteral("restored"), name},
+                              {QStringLiteral("safety_snapshot"), safety.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(safety)},
+                              {QStringLiteral("size_gb"), double(virtualSize(disk) >> 30)}});
     }
     if (op == QLatin1String("snapshot-delete")) {
         if (!hasSnapshot(*list, name))
