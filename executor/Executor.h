@@ -141,6 +141,9 @@ public:
     void exportWorkspace(const QString &workspaceId, const QString &targetTarGz, OpDone done);
     void importWorkspace(const QString &newId, int sizeGb, const QString &archiveTarGz, OpDone done); // 400 absolute/.. paths
     static qint64 maxUploadBytes() { return LifecycleLimits::kMaxUploadBytes; }
+    // Additions: writeFile from a file the caller spooled (it is moved away and deleted after),
+    // so a 256 MiB upload is never held in memory.
+    void writeFileFromPath(const QString &workspaceId, const QString &path, const QString &spooledFile, OpDone done);
     void setCheckpoints(bool on, int keep);
 
     // ---- pool and settings

@@ -386,25 +386,38 @@ void Executor::growWorkspace(const QString &workspaceId, int sizeGb, OpDone done
 
 void Executor::writeFile(const QString &workspaceId, const QString &path, const QByteArray &data, OpDone done)
 {
-    ExecError e;
-    const auto rel = WorkspaceOps::normalisePath(path, &e);
-    if (!rel)
-        return done(false, e, {});
-    if (rel->isEmpty())
-        return done(false, err(400, QStringLiteral("invalid_path"), QStringLiteral("path must name a file in the workspace, e.g. ?path=data/in.csv"), QStringLiteral("path")), {});
     if (data.size() > maxUploadBytes())
         return done(false, err(413, QStringLiteral("payload_too_large"), QStringLiteral("the file is %1 bytes; the limit is %2").arg(data.size()).arg(maxUploadBytes())), {});
-    if (auto bad = checkExisting(workspaceId))
-        return done(false, *bad, {});
     const QString dir = m_cfg.dataDir + QStringLiteral("/runs");
     QDir().mkpath(dir);
-    const QString spool = dir + QStringLiteral("/upload-%1-%2").arg(++m_opSeq).arg(workspaceId);
+    const QString spool = dir + QStringLiteral("/upload-%1-%2").arg(++m_opSeq).arg(workspaceId.left(63));
     QFile f(spool);
     if (!f.open(QIODevice::WriteOnly | QIODevice::Truncate) || f.write(data) != data.size()) {
         QFile::remove(spool);
         return done(false, err(500, QStringLiteral("internal"), QStringLiteral("cannot spool the upload to %1").arg(spool)), {});
     }
     f.close();
+    writeFileFromPath(workspaceId, path, spool, std::move(done));
+}
+
+void Executor::writeFileFromPath(const QString &workspaceId, const QString &path, const QString &spooledFile, OpDone done)
+{
+    auto fail = [&](const ExecError &e) {
+        QFile::remove(spooledFile);
+        done(false, e, {});
+    };
+    ExecError e;
+    const auto rel = WorkspaceOps::normalisePath(path, &e);
+    if (!rel)
+        return fail(e);
+    if (rel->isEmpty())
+        return fail(err(400, QStringLiteral("invalid_path"), QStringLiteral("path must name a file in the workspace, e.g. ?path=data/in.csv"), QStringLiteral("path")));
+    const qint64 bytes = QFileInfo(spooledFile).size();
+    if (bytes > maxUploadBytes())
+        return fail(err(413, QStringLiteral("payload_too_large"), QStringLiteral("the file is %1 bytes; the limit is %2").arg(bytes).arg(maxUploadBytes())));
+    if (auto bad = checkExisting(workspaceId))
+        return fail(*bad);
+    const QString spool = spooledFile;
     TaskPtr t = newOp(workspaceId, QStringLiteral("write"));
     t->opSpec.script = WorkspaceOps::script(QStringLiteral("write.sh"));
     t->opSpec.env = {{QStringLiteral("MAGPIE_PATH"), *rel}};
@@ -413,7 +426,6 @@ void Executor::writeFile(const QString &workspaceId, const QString &path, const 
     t->opSpec.workspaceSizeGb = m_workspaces->get(workspaceId)->sizeGb;
     t->onEnd = [spool] { QFile::remove(spool); };
     const QString shown = *rel;
-    const qint64 bytes = data.size();
     t->opDone = [this, done, shown, bytes, workspaceId](const VmResult &r, const QByteArray &, const QByteArray &errText) {
         if (!succeeded(r))
             return done(false, guestOpError(r, errText, shown), {});
