@@ -426,13 +426,14 @@ void VmRunner::pumpStdin()
     if (!m_stdin || !m_sock || m_phase != Phase::Running)
         return;
     constexpr qint64 kChunk = 256 * 1024, kInFlight = 2 * 1024 * 1024;
-    while (m_sock->bytesToWrite() < kInFlight) {
+    while (m_stdin && m_sock->bytesToWrite() < kInFlight) {
         const QByteArray chunk = m_stdin->read(kChunk);
         if (chunk.isEmpty()) {
+            QFile *f = m_stdin;
+            m_stdin = nullptr; // before the write: flushing may call back into here
+            f->close();
+            f->deleteLater();
             sendFrame(static_cast<uint8_t>(guest::Msg::Stdin), QByteArray()); // end of input
-            m_stdin->close();
-            m_stdin->deleteLater();
-            m_stdin = nullptr;
             return;
         }
         const std::string f = guest::encode(static_cast<uint8_t>(guest::Msg::Stdin), chunk.toStdString());
