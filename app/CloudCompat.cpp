@@ -1,7 +1,11 @@
 #include "CloudCompat.h"
 
 #include "Executor.h"
-#include "LogLines.h"
+#include "LogIndex.h"
+#include "StreamTail.h"
+#include "Tools.h"
+
+#include <QDateTime>
 
 namespace magpie::cloud {
 
@@ -12,7 +16,7 @@ QJsonValue orNull(const QString &s)
 }
 
 struct Line {
-    QString text, source, timestamp;
+    QString text, source;
 };
 
 // Both streams' tails, stdout first, with a marker where a stream was cut.
@@ -21,14 +25,14 @@ QList<Line> lines(const JobRecord &job, const Executor &executor)
     QList<Line> out;
     for (int stream : {1, 2}) {
         const QString source = stream == 1 ? QStringLiteral("stdout") : QStringLiteral("stderr");
-        const LogTail t = LogLines::tail(executor, job.requestId, stream);
+        const LogTail t = StreamTail::tail(executor, job.requestId, stream);
         if (t.omittedBytes > 0)
             out.append({QStringLiteral("[magpie: %1 earlier bytes of %2 are not shown here; GET /api/v1/jobs/%3/logs?stream=%2 "
                                        "has the whole stream]")
                              .arg(t.omittedBytes).arg(source, job.requestId),
-                         QStringLiteral("magpie"), QString()});
-        for (const LogLine &l : t.lines)
-            out.append({l.text, source, l.timestamp});
+                         QStringLiteral("magpie")});
+        for (const TextLine &l : t.lines)
+            out.append({l.text, source});
     }
     return out;
 }
@@ -90,18 +94,32 @@ QJsonObject statusObject(const JobRecord &j, const Executor &executor)
 
 QJsonArray logEntries(const JobRecord &j, const Executor &executor)
 {
-    // Until the per-line index (issue 16) gives each line its own time, a line carries the
-    // job's start time (its creation time before it started).
-    const QString approx = j.startedAt.isEmpty() ? j.createdAt : j.startedAt;
+    // Both streams interleaved in the order the host received their lines, each with the time it
+    // arrived (logs/<id>/lines.idx); the last kMaxJsonEntries lines, with a note when more exist.
+    LogLinesQuery q;
+    q.fromTail = true;
+    q.maxEntries = kMaxJsonEntries;
+    q.maxBytes = kMaxJsonBytes;
+    const LogLines lines = LogIndex::readLines(executor.logDir(j.requestId), q);
     QJsonArray out;
-    for (const Line &l : lines(j, executor)) {
-        const QString level = l.source == QLatin1String("stderr") ? QStringLiteral("error")
-                              : l.source == QLatin1String("magpie") ? QStringLiteral("warning")
-                                                                    : QStringLiteral("info");
-        out.append(QJsonObject{{QStringLiteral("timestamp"), l.timestamp.isEmpty() ? approx : l.timestamp},
-                               {QStringLiteral("level"), level},
-                               {QStringLiteral("message"), l.text},
-                               {QStringLiteral("source"), l.source}});
+    if (lines.first > 0) {
+        const QString at = lines.entries.isEmpty() ? isoNow() : isoUtc(QDateTime::fromMSecsSinceEpoch(lines.entries.first().timestampMs, Qt::UTC));
+        out.append(QJsonObject{{QStringLiteral("timestamp"), at},
+                               {QStringLiteral("level"), QStringLiteral("magpie")},
+                               {QStringLiteral("message"), QStringLiteral("[magpie: %1 earlier lines are not shown here; GET /api/v1/jobs/%2/logs?stream=stdout "
+                                                                          "(or stderr) has the whole streams]")
+                                                               .arg(lines.first).arg(j.requestId)},
+                               {QStringLiteral("source"), QStringLiteral("magpie")}});
+    }
+    for (const LogLine &l : lines.entries) {
+        QByteArray text = l.text;
+        if (text.endsWith('\r'))
+            text.chop(1); // a CRLF line: the message is the line without its line break, as in /status
+        const QString stream = l.stream == 2 ? QStringLiteral("stderr") : QStringLiteral("stdout");
+        out.append(QJsonObject{{QStringLiteral("timestamp"), isoUtc(QDateTime::fromMSecsSinceEpoch(l.timestampMs, Qt::UTC))},
+                               {QStringLiteral("level"), stream},
+                               {QStringLiteral("message"), QString::fromUtf8(text)},
+                               {QStringLiteral("source"), stream}});
     }
     return out;
 }

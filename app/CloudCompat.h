@@ -19,10 +19,15 @@ namespace cloud {
 
 QString status(const JobRecord &job);
 QString errorMessage(const JobRecord &job);
-// stdout lines then stderr lines, each stream bounded (LogLines: the last 1,000 lines or
+// stdout lines then stderr lines, each stream bounded (StreamTail: the last 1,000 lines or
 // 256 KiB), with a "[magpie: ...]" line where something was left out.
 QJsonObject statusObject(const JobRecord &job, const Executor &executor);
-// {"timestamp", "level", "message", "source"} entries: the same lines as statusObject's logs.
+// {"timestamp", "level", "message", "source"} entries, both streams interleaved in arrival
+// order, each line with the time it arrived; level and source are "stdout" or "stderr". The last
+// kMaxJsonEntries lines (at most kMaxJsonBytes of text), after a "[magpie: ...]" entry (level
+// "magpie") when earlier lines exist.
+inline constexpr int kMaxJsonEntries = 2000;
+inline constexpr qint64 kMaxJsonBytes = 512 * 1024;
 QJsonArray logEntries(const JobRecord &job, const Executor &executor);
 
 } // namespace cloud

@@ -1,5 +1,6 @@
 // main.cpp — magpie-desktop: the desktop window, or with --headless the executor and the local
 // HTTP API without a window (docs/api.md).
+#include "BuildImageCommand.h"
 #include "DataDir.h"
 #include "Headless.h"
 #include "HttpApi.h"
@@ -28,6 +29,7 @@ int main(int argc, char **argv)
             break;
         headless |= a == "--headless";
         infoOnly |= a == "-h" || a == "--help" || a == "--help-all" || a == "-v" || a == "--version";
+        infoOnly |= a == "--build-image" || a.startsWith("--build-image=");
     }
     if (!headless && !infoOnly) {
 #ifdef MAGPIE_GUI_AVAILABLE
@@ -75,8 +77,14 @@ int main(int argc, char **argv)
     const QCommandLineOption keepCheckpointsOpt(QStringLiteral("keep-checkpoints"),
                                                 QStringLiteral("Checkpoints kept per workspace, older ones pruned (0: none kept). Default: 10."),
                                                 QStringLiteral("N"));
-    parser.addOptions({headlessOpt, dataDirOpt, listenOpt, maxParallelOpt, accelOpt, keepJobsOpt, keepDaysOpt, checkpointsOpt, keepCheckpointsOpt});
+    const QCommandLineOption buildImageOpt(QStringLiteral("build-image"),
+                                           QStringLiteral("Build the guest image profile NAME (base, dev, or a recipe in DATA/images/recipes/NAME.conf) and exit."),
+                                           QStringLiteral("NAME"));
+    parser.addOptions({headlessOpt, dataDirOpt, listenOpt, maxParallelOpt, accelOpt, keepJobsOpt, keepDaysOpt, buildImageOpt, checkpointsOpt, keepCheckpointsOpt});
     parser.process(app); // --help, --version and unknown options end here
+
+    if (parser.isSet(buildImageOpt))
+        return buildImageCommand(parser.value(buildImageOpt).trimmed(), DataDir::resolve(parser.value(dataDirOpt)));
 
     if (!parser.isSet(headlessOpt)) {
         // Only reachable with --headless after "--" or similar oddities.

@@ -89,7 +89,11 @@ const QList<QStringList> &migrations()
             QStringLiteral("ALTER TABLE jobs ADD COLUMN start_kind TEXT"),
             QStringLiteral("ALTER TABLE jobs ADD COLUMN timings TEXT"),
         },
-        // Version 4 (issue 11): checkpoints before stateful jobs, base workspaces.
+        // Version 4: the guest image profile a job runs on (ImageRegistry); older jobs ran on base.
+        {
+            QStringLiteral("ALTER TABLE jobs ADD COLUMN image TEXT NOT NULL DEFAULT 'base'"),
+        },
+        // Version 5 (issue 11): checkpoints before stateful jobs, base workspaces.
         {
             QStringLiteral("ALTER TABLE jobs ADD COLUMN checkpoint INTEGER NOT NULL DEFAULT 1"),
             QStringLiteral("ALTER TABLE jobs ADD COLUMN checkpoint_name TEXT"),

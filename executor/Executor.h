@@ -103,6 +103,8 @@ public:
     // Deletes a finished job's record and logs. 404 unknown, 409 while queued or running.
     bool deleteJob(const QString &requestId, ExecError *error);
     LogChunk readLog(const QString &requestId, int stream, qint64 offset, qint64 maxBytes) const;
+    // The folder of a job's logs (stdout.log, stderr.log, lines.idx, vm.log).
+    QString logDir(const QString &requestId) const;
 
     // ---- workspaces
     QList<WorkspaceState> workspaces() const;

@@ -83,6 +83,7 @@ void Executor::pruneCheckpoints(const QString &workspaceId)
 
 void Executor::saveChanges(const QString &requestId, const QJsonObject &changes)
 {
+    QDir().mkpath(m_jobs->logDir(requestId));
     QFile f(m_jobs->logDir(requestId) + QStringLiteral("/changes.json"));
     if (!f.open(QIODevice::WriteOnly | QIODevice::Truncate) || f.write(QJsonDocument(changes).toJson(QJsonDocument::Compact)) < 0)
         qWarning("magpie: cannot write %s", qPrintable(f.fileName()));

@@ -81,6 +81,7 @@ QJsonObject JobRecord::toJson(bool withScript) const
         {QStringLiteral("start"), orNull(startKind)},
         {QStringLiteral("timings"), timings},
         {QStringLiteral("source"), orNull(source)},
+        {QStringLiteral("image"), image},
         {QStringLiteral("checkpoint"), stateful && checkpoint},
         {QStringLiteral("checkpoint_name"), orNull(checkpointName)},
         {QStringLiteral("base_workspace_id"), orNull(baseWorkspaceId)},

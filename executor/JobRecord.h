@@ -47,6 +47,7 @@ struct JobRecord {
     QString source;
     QString description;           // free text from the caller
     ScriptType scriptType = ScriptType::Bash;
+    QString image = QStringLiteral("base"); // guest image profile (ImageRegistry)
     bool scriptTruncated = false;  // a list item whose script was cut (not stored)
     bool checkpoint = true;        // asked for a checkpoint before the job (stateful only)
     QString checkpointName;        // the snapshot taken before it ("before-<id>"), empty: none

@@ -46,6 +46,7 @@ struct JobRequest {
     QString source = QStringLiteral("api"); // "api" or "gui"
     QString description;
     ScriptType scriptType = ScriptType::Bash;
+    QString image;                       // guest image profile; empty: base (checked by the Executor)
     bool checkpoint = true;              // stateful: snapshot the workspace before the job (JSON `checkpoint`)
     QString baseWorkspaceId;             // JSON `base_workspace_id`: a new workspace starts as its clone;
                                          // a stateless job sees it copy-on-write at /workspace

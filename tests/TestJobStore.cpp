@@ -1,7 +1,7 @@
 // TestJobStore — job history in a real SQLite file, log files and their cap.
 #include "Database.h"
 #include "JobStore.h"
-#include "LogLines.h"
+#include "StreamTail.h"
 #include "Tools.h"
 
 #include <QDir>
@@ -289,13 +289,13 @@ private slots:
     void logLines()
     {
         // Whole stream: every line, CRLF and a last line without a newline.
-        LogTail t = LogLines::split("one\ntwo\r\nthree", 0, 14, 1);
+        LogTail t = StreamTail::split("one\ntwo\r\nthree", 0, 14, 1);
         QCOMPARE(t.lines.size(), 3);
         QCOMPARE(t.lines.at(1).text, QStringLiteral("two"));
         QCOMPARE(t.lines.at(2).offset, 9);
         QCOMPARE(t.omittedBytes, 0);
         // A tail read from the middle drops the partial first line and counts what is left out.
-        t = LogLines::split("rt\nfour\nfive\n", 100, 114, 2);
+        t = StreamTail::split("rt\nfour\nfive\n", 100, 114, 2);
         QCOMPARE(t.lines.size(), 2);
         QCOMPARE(t.lines.first().text, QStringLiteral("four"));
         QCOMPARE(t.lines.first().offset, 103);
@@ -305,11 +305,11 @@ private slots:
         QByteArray many;
         for (int i = 0; i < 50; ++i)
             many += QByteArray::number(i) + '\n';
-        t = LogLines::split(many, 0, many.size(), 1, 10);
+        t = StreamTail::split(many, 0, many.size(), 1, 10);
         QCOMPARE(t.lines.size(), 10);
         QCOMPARE(t.lines.first().text, QStringLiteral("40"));
         QVERIFY(t.omittedBytes > 0);
-        QVERIFY(LogLines::split(QByteArray(), 0, 0, 1).lines.isEmpty());
+        QVERIFY(StreamTail::split(QByteArray(), 0, 0, 1).lines.isEmpty());
     }
 
     void logsAreCappedWithAMarker()

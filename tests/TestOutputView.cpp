@@ -36,7 +36,7 @@ using namespace magpie;
 using namespace magpie::ui;
 
 namespace {
-constexpr int kBodyLines = 125000; // ~82 bytes each: ~9.8 MiB, under the 10 MiB cap
+constexpr int kBodyLines = 80000; // ~122 bytes each: ~9.3 MiB, under the 10 MiB cap; 112 columns wide
 
 const char *kColourScript = R"SH(
 printf '\033[31mred\033[0m \033[1;32mbold green\033[0m \033[38;5;208morange\033[0m \033[38;2;10;200;30mtruecolour\033[0m \033[4munderlined\033[24m plain\n'
@@ -57,7 +57,7 @@ python3 -c '
 import sys
 w = sys.stdout.buffer
 for i in range(BODY):
-    w.write(b"\x1b[32mline %06d\x1b[0m %s\n" % (i, b"needle here" if i % 1000 == 0 else b"x" * 60))
+    w.write(b"\x1b[32mline %06d\x1b[0m %s\n" % (i, b"needle here" if i % 1000 == 0 else b"x" * 100))
 '
 echo "the end"
 )SH";
@@ -350,7 +350,7 @@ private slots:
         LogView *out = m_opened->stdoutView();
         QCOMPARE(out->rowCount(), 4 + 2 + kBodyLines + 1);
         QCOMPARE(out->rowText(6), QStringLiteral("line 000000 needle here"));
-        QCOMPARE(out->rowText(6 + 500), QStringLiteral("line 000500 ") + QString(60, QLatin1Char('x')));
+        QCOMPARE(out->rowText(6 + 500), QStringLiteral("line 000500 ") + QString(100, QLatin1Char('x')));
         QCOMPARE(out->colourRuns(6 + 500).first().style.fg, TextStyle::kIndexed | 2);
         // Opened later, it shows exactly what was shown live.
         QCOMPARE(m_opened->combinedView()->toPlainText(), m_live->combinedView()->toPlainText());
@@ -492,21 +492,26 @@ private slots:
         LogView *out = m_opened->stdoutView();
         v->verticalScrollBar()->setValue(0);
         // Wrap: a narrow view puts a long line on several screen lines; the setting holds in every tab.
-        m_opened->resize(420, 600);
-        QApplication::processEvents();
+        // As narrow as the window goes: the 112-column body lines no longer fit. (A shown
+        // window's resize reaches it asynchronously: the X server answers.)
+        const int narrow = m_opened->minimumSizeHint().width();
+        m_opened->resize(narrow, 600);
+        QTRY_VERIFY2(v->viewport()->width() < narrow, qPrintable(QStringLiteral("viewport %1 px, window %2 px")
+                                                                     .arg(v->viewport()->width()).arg(m_opened->width())));
         QVERIFY(!v->wrap());
         const int visual = v->visualRowCount();
         QCOMPARE(visual, v->rowCount());
         QTest::mouseClick(pane->wrapButton(), Qt::LeftButton);
         QVERIFY(v->wrap());
         QVERIFY(out->wrap());
-        QVERIFY(v->visualRowCount() > visual);
+        QTRY_VERIFY2(v->visualRowCount() > visual, qPrintable(QStringLiteral("%1 screen lines for %2 rows at %3 px")
+                                                                  .arg(v->visualRowCount()).arg(visual).arg(v->viewport()->width())));
         QCOMPARE(v->horizontalScrollBar()->maximum(), 0);
         QTest::mouseClick(pane->wrapButton(), Qt::LeftButton);
         QVERIFY(!v->wrap());
         QCOMPARE(v->visualRowCount(), visual);
         m_opened->resize(1000, 700);
-        QApplication::processEvents();
+        QTRY_VERIFY(v->viewport()->width() > 600);
         // Line numbers off: the text starts further left.
         const int x = v->pointAt(0, 0).x();
         QTest::mouseClick(pane->lineNumbersButton(), Qt::LeftButton);

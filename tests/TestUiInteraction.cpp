@@ -254,6 +254,64 @@ private slots:
         QVERIFY(!test::actionEnabled(v, QStringLiteral("cancelJobAction")));
     }
 
+    // Delete from history (issue 8.5): Ctrl+click picks several finished jobs, Del asks naming
+    // them, Cancel keeps everything, the action removes the records (SQLite) and their rows; a
+    // queued job among the selection is kept and the question says so.
+    void deleteFromHistoryAsksFirst()
+    {
+        openWindow(/*missingImage=*/true); // jobs that are not cancelled stay queued
+        const QString a = addCancelled(QStringLiteral("old-one"));
+        const QString b = addCancelled(QStringLiteral("old-two"));
+        const QString c = addCancelled(QStringLiteral("old-three"));
+        JobRequest r;
+        r.name = QStringLiteral("still-queued");
+        r.script = QStringLiteral("true");
+        r.network = false;
+        ExecError e;
+        const auto q = m_ex->submit(r, &e);
+        QVERIFY2(q, qPrintable(e.message));
+        JobsView *v = m_win->jobsView();
+        QCOMPARE(v->model()->rowCount(), 4);
+        QVERIFY(!test::actionEnabled(v, QStringLiteral("deleteJobsAction")));
+
+        test::clickIndex(v->table(), jobRow(a));
+        test::clickIndex(v->table(), jobRow(b), Qt::ControlModifier);
+        QCOMPARE(v->selectedJobIds().size(), 2);
+        QVERIFY(test::actionEnabled(v, QStringLiteral("deleteJobsAction")));
+        // Cancel: nothing changes.
+        MessageBox::setNextAnswer(MessageBox::Cancel);
+        QTest::keyClick(v->table(), Qt::Key_Delete);
+        QVERIFY2(MessageBox::lastText().contains(QStringLiteral("Delete 2 jobs")), qPrintable(MessageBox::lastText()));
+        QVERIFY(MessageBox::lastText().contains(QStringLiteral("old-one")));
+        QVERIFY(MessageBox::lastText().contains(QStringLiteral("old-two")));
+        QVERIFY(m_ex->job(a) && m_ex->job(b));
+        QCOMPARE(v->model()->rowCount(), 4);
+        // The action: both go, from the history and from the table.
+        MessageBox::setNextAnswer(MessageBox::Action);
+        QTest::keyClick(v->table(), Qt::Key_Delete);
+        QVERIFY(!m_ex->job(a));
+        QVERIFY(!m_ex->job(b));
+        QCOMPARE(v->model()->rowCount(), 2);
+        QCOMPARE(v->model()->rowOf(a), -1);
+        JobFilter all;
+        QCOMPARE(m_ex->jobs(all).total, 2);
+
+        // A finished and a queued job selected: the queued one is kept, and the box says so.
+        test::clickIndex(v->table(), jobRow(c));
+        test::clickIndex(v->table(), jobRow(q->requestId), Qt::ControlModifier);
+        QCOMPARE(v->selectedJobIds().size(), 2);
+        MessageBox::setNextAnswer(MessageBox::Action);
+        QVERIFY(test::triggerAction(v, QStringLiteral("deleteJobsAction")));
+        QVERIFY2(MessageBox::lastText().contains(QStringLiteral("queued or running")), qPrintable(MessageBox::lastText()));
+        QVERIFY(!m_ex->job(c));
+        QVERIFY(m_ex->job(q->requestId));
+        QCOMPARE(m_ex->job(q->requestId)->status, JobStatus::Queued);
+        QCOMPARE(v->model()->rowCount(), 1);
+        // With only the queued job selected, deleting is not offered.
+        test::clickIndex(v->table(), jobRow(q->requestId));
+        QVERIFY(!test::actionEnabled(v, QStringLiteral("deleteJobsAction")));
+    }
+
     void firstRunRunsTheExample()
     {
         openWindow(true); // no guest image: the example's jobs wait for it, no VM starts

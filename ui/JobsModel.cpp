@@ -13,6 +13,7 @@ JobsModel::JobsModel(Executor &executor, QObject *parent)
 {
     connect(&m_ex, &Executor::jobAdded, this, &JobsModel::onJobAdded);
     connect(&m_ex, &Executor::jobChanged, this, &JobsModel::onJobChanged);
+    connect(&m_ex, &Executor::jobRemoved, this, &JobsModel::onJobRemoved);
     m_tick.setInterval(1000);
     connect(&m_tick, &QTimer::timeout, this, &JobsModel::tick);
     reload();
@@ -167,6 +168,15 @@ void JobsModel::insertRow(JobRecord j, int row)
     endInsertRows();
     if (!m_active.isEmpty() && !m_tick.isActive())
         m_tick.start();
+}
+
+void JobsModel::onJobRemoved(const QString &id)
+{
+    const auto it = m_index.constFind(id);
+    if (it == m_index.constEnd())
+        return;
+    removeRow(*it);
+    m_total = qMax(0, m_total - 1);
 }
 
 void JobsModel::removeRow(int row)

@@ -61,6 +61,7 @@ signals:
 private:
     void onJobAdded(const QString &id);
     void onJobChanged(const QString &id);
+    void onJobRemoved(const QString &id); // deleted from the history (by the user or retention)
     void tick();
     bool matches(const JobRecord &j) const;
     int insertPosition(qint64 seq) const; // rows are by seq, newest first

@@ -1,5 +1,7 @@
 #include "JobsView.h"
 
+#include "MessageBox.h"
+
 #include "ExampleJobs.h"
 #include "JobDetail.h"
 #include "JobsModel.h"
@@ -7,6 +9,7 @@
 #include "WelcomePage.h"
 
 #include <QAction>
+#include <algorithm>
 #include <QClipboard>
 #include <QComboBox>
 #include <QGuiApplication>
@@ -62,7 +65,7 @@ JobsView::JobsView(Executor &executor, QWidget *parent)
     m_table->setObjectName(QStringLiteral("jobsTable"));
     m_table->setModel(m_model);
     m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
-    m_table->setSelectionMode(QAbstractItemView::SingleSelection);
+    m_table->setSelectionMode(QAbstractItemView::ExtendedSelection); // Ctrl/Shift+click: several, to delete
     m_table->setEditTriggers(QAbstractItemView::NoEditTriggers);
     m_table->setAlternatingRowColors(true);
     m_table->setWordWrap(false);
@@ -104,7 +107,12 @@ JobsView::JobsView(Executor &executor, QWidget *parent)
     m_copy->setObjectName(QStringLiteral("copyOutputAction"));
     m_copy->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_C));
     m_copy->setToolTip(tr("Copy the shown output (stdout, or stderr on the Errors tab) to the clipboard (Ctrl+Shift+C)"));
-    m_table->addActions({m_cancel, m_rerun, m_rerunEdited, m_copy});
+    m_delete = new QAction(style()->standardIcon(QStyle::SP_TrashIcon), tr("&Delete from history…"), this);
+    m_delete->setObjectName(QStringLiteral("deleteJobsAction"));
+    // Del itself is the window's "Delete / cancel selected", which comes here for finished jobs.
+    m_delete->setToolTip(tr("Delete the selected finished jobs' records and output (Del); workspaces stay"));
+    m_table->addActions({m_cancel, m_rerun, m_rerunEdited, m_copy, m_delete});
+    connect(m_delete, &QAction::triggered, this, &JobsView::deleteSelected);
     m_detail->setActions({m_cancel, m_rerun, m_rerunEdited, m_copy});
     connect(m_cancel, &QAction::triggered, this, &JobsView::cancelCurrent);
     connect(m_rerun, &QAction::triggered, this, &JobsView::rerunCurrent);
@@ -163,8 +171,22 @@ void JobsView::updatePage()
 
 QString JobsView::currentJobId() const
 {
-    const QModelIndexList rows = m_table->selectionModel()->selectedRows();
+    const QItemSelectionModel *sel = m_table->selectionModel();
+    const QModelIndex current = sel->currentIndex();
+    if (current.isValid() && sel->isRowSelected(current.row(), QModelIndex()))
+        return current.siblingAtColumn(0).data(JobsModel::RequestIdRole).toString();
+    const QModelIndexList rows = sel->selectedRows();
     return rows.isEmpty() ? QString() : rows.first().data(JobsModel::RequestIdRole).toString();
+}
+
+QStringList JobsView::selectedJobIds() const
+{
+    QModelIndexList rows = m_table->selectionModel()->selectedRows();
+    std::sort(rows.begin(), rows.end(), [](const QModelIndex &a, const QModelIndex &b) { return a.row() < b.row(); });
+    QStringList ids;
+    for (const QModelIndex &i : rows)
+        ids << i.data(JobsModel::RequestIdRole).toString();
+    return ids;
 }
 
 void JobsView::applyFilter()
@@ -254,6 +276,15 @@ void JobsView::updateActions()
     m_rerun->setEnabled(has);
     m_rerunEdited->setEnabled(has);
     m_copy->setEnabled(has);
+    bool anyFinished = false;
+    for (const QString &sid : selectedJobIds()) {
+        const auto sj = m_ex.job(sid);
+        if (sj && isFinished(sj->status)) {
+            anyFinished = true;
+            break;
+        }
+    }
+    m_delete->setEnabled(anyFinished);
 }
 
 void JobsView::updateWorkspaceChoices()
@@ -300,6 +331,52 @@ void JobsView::cancelCurrent()
     emit statusMessage(j && j->status == JobStatus::Cancelled ? tr("Cancelled “%1”.").arg(j->name)
                                                               : tr("Stopping “%1”…").arg(j ? j->name : id));
     updateActions();
+}
+
+void JobsView::deleteSelected()
+{
+    QList<JobRecord> finished;
+    int active = 0;
+    for (const QString &id : selectedJobIds()) {
+        const auto j = m_ex.job(id);
+        if (!j)
+            continue;
+        if (isFinished(j->status))
+            finished.append(*j);
+        else
+            ++active;
+    }
+    if (finished.isEmpty())
+        return;
+    QStringList names;
+    for (int i = 0; i < finished.size() && i < 5; ++i)
+        names << QStringLiteral("“%1” (%2)").arg(finished.at(i).name, finished.at(i).requestId);
+    if (finished.size() > 5)
+        names << tr("and %1 more").arg(finished.size() - 5);
+    const QString title = finished.size() == 1 ? tr("Delete this job from the history?")
+                                               : tr("Delete %1 jobs from the history?").arg(finished.size());
+    QString info = tr("Their records, output and logs are removed for good. Workspaces and their files stay.");
+    if (active > 0)
+        info += QLatin1Char(' ') + tr("%1 queued or running selected job(s) are kept; cancel them first.").arg(active);
+    const auto answer = MessageBox::confirm(this, QStringLiteral("deleteJobsConfirm"), tr("Delete from history"),
+                                            title + QLatin1Char('\n') + names.join(QLatin1Char('\n')), info,
+                                            finished.size() == 1 ? tr("Delete") : tr("Delete %1 jobs").arg(finished.size()));
+    if (answer != MessageBox::Action)
+        return;
+    int deleted = 0;
+    QStringList failures;
+    for (const JobRecord &j : finished) {
+        ExecError e;
+        if (m_ex.deleteJob(j.requestId, &e))
+            ++deleted;
+        else
+            failures << QStringLiteral("%1: %2").arg(j.name, e.message);
+    }
+    updateCount();
+    updateActions();
+    if (!failures.isEmpty())
+        emit errorMessage(tr("Some jobs were not deleted"), failures.join(QLatin1Char('\n')));
+    emit statusMessage(deleted == 1 ? tr("Deleted 1 job from the history.") : tr("Deleted %1 jobs from the history.").arg(deleted));
 }
 
 void JobsView::rerunCurrent()

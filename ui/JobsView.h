@@ -46,9 +46,12 @@ public:
     QAction *rerunAction() const { return m_rerun; }
     QAction *rerunEditedAction() const { return m_rerunEdited; }
     QAction *copyOutputAction() const { return m_copy; }
+    QAction *deleteAction() const { return m_delete; }
 
-    // The selected job ("" when no row is selected).
+    // The selected job ("" when no row is selected; with several selected, the current row's).
     QString currentJobId() const;
+    // Every selected job, in table order.
+    QStringList selectedJobIds() const;
     // Selects a job (clearing filters that hide it). False when it is not in the history.
     bool selectJob(const QString &requestId);
     void focusSearch();
@@ -59,6 +62,8 @@ public:
     void cancelCurrent();
     void rerunCurrent();
     void copyCurrentOutput();
+    // Deletes the selected finished jobs' records and logs after a confirmation naming them.
+    void deleteSelected();
     // Submits the first-run example (ExampleJobs::counter) and selects its last run.
     bool runExample();
 
@@ -86,7 +91,7 @@ private:
     QSplitter *m_splitter;
     QTableView *m_table;
     JobDetail *m_detail;
-    QAction *m_cancel, *m_rerun, *m_rerunEdited, *m_copy;
+    QAction *m_cancel, *m_rerun, *m_rerunEdited, *m_copy, *m_delete;
     QTimer m_searchDelay;
 };
 

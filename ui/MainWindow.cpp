@@ -148,7 +148,7 @@ void MainWindow::buildActions()
     m_delete = new QAction(style()->standardIcon(QStyle::SP_TrashIcon), tr("&Delete / cancel selected"), this);
     m_delete->setObjectName(QStringLiteral("deleteAction"));
     m_delete->setShortcut(QKeySequence(Qt::Key_Delete));
-    m_delete->setToolTip(tr("Jobs tab: cancel the selected job. Workspaces tab: delete the selected workspace (asks first)."));
+    m_delete->setToolTip(tr("Jobs tab: cancel the selected running or queued job, or delete the selected finished jobs from the history. Workspaces tab: delete the selected workspace. Always asks first."));
     connect(m_delete, &QAction::triggered, this, &MainWindow::deleteSelected);
 
     QMenu *file = menuBar()->addMenu(tr("&File"));
@@ -274,6 +274,7 @@ NewJobDialog *MainWindow::openNewJob(const QString &workspaceId)
 {
     auto *d = new NewJobDialog(m_ex, this);
     d->setAttribute(Qt::WA_DeleteOnClose);
+    d->setImageSetup(m_banner->setup());
     if (!workspaceId.isEmpty())
         d->setWorkspace(workspaceId);
     connect(d, &NewJobDialog::submitted, this, [this](const QString &id) {
@@ -343,8 +344,8 @@ void MainWindow::deleteSelected()
         statusBar()->showMessage(tr("Select a job to cancel it."), 4000);
         return;
     }
-    if (isFinished(j->status)) {
-        statusBar()->showMessage(tr("“%1” has finished; finished jobs stay in the history.").arg(j->name), 5000);
+    if (isFinished(j->status) || m_jobs->selectedJobIds().size() > 1) {
+        m_jobs->deleteSelected(); // asks first; queued or running ones among them are kept
         return;
     }
     const auto r = MessageBox::question(this, tr("Cancel job"),

@@ -1,4 +1,5 @@
 #include "OutputView.h"
+#include "OutputViewAccessible.h"
 
 #include <QDateTime>
 #include <QEvent>
@@ -15,6 +16,7 @@ constexpr int kFontBold = 1, kFontItalic = 2, kFontUnderline = 4, kFontStrike = 
 OutputView::OutputView(OutputDocument *document, OutputDocument::View view, QWidget *parent)
     : QAbstractScrollArea(parent), m_doc(document), m_view(view)
 {
+    installOutputViewAccessibility();
     setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
     setFocusPolicy(Qt::StrongFocus);
     setVerticalScrollBarPolicy(Qt::ScrollBarAlwaysOn);

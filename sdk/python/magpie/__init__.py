@@ -4,25 +4,33 @@
     client = Magpie()                       # finds the running app (or MAGPIE_BASE_URL/MAGPIE_API_KEY)
     result = client.jobs.run_and_wait(name="hi", script="echo hello")
     print(result.status, result.exit_code, result.stdout)
+
+Scripts written for Magpie Cloud's SDK run too: ``Magpie(api_key=...)``, ``client.base_url = ...``,
+``run_and_wait(..., environment=...)``, ``result.success``/``result.logs``, ``jobs.get_status``,
+``jobs.get_logs``, ``jobs.get_result`` (docs/api.md, "Magpie Cloud compatibility").
 """
 
 from ._version import __version__
 from .client import DEFAULT_TIMEOUT, Magpie
-from .errors import (AuthenticationError, ConflictError, ConnectionError, MagpieError, NotFoundError,
-                     ServerError, ValidationError, WaitTimeoutError)
+from .errors import (APIError, AuthenticationError, ConflictError, ConnectionError, JobNotFoundError, MagpieError,
+                     NotFoundError, NotSupportedError, ServerError, ValidationError, WaitTimeoutError)
 from .jobs import LogPage
-from .models import TERMINAL_STATUSES, FileEntry, Job, JobList, UsageEntry, Workspace
+from .models import (TERMINAL_STATUSES, FileEntry, Job, JobList, JobResult, JobState, JobStatus, LogEntry, UsageEntry,
+                     Workspace)
 
 __all__ = [
     "__version__",
     "Magpie",
     "DEFAULT_TIMEOUT",
     "MagpieError",
+    "APIError",
     "AuthenticationError",
     "NotFoundError",
+    "JobNotFoundError",
     "ValidationError",
     "ConflictError",
     "ServerError",
+    "NotSupportedError",
     "ConnectionError",
     "WaitTimeoutError",
     "Job",
@@ -32,4 +40,8 @@ __all__ = [
     "UsageEntry",
     "LogPage",
     "TERMINAL_STATUSES",
+    "JobState",
+    "JobStatus",
+    "JobResult",
+    "LogEntry",
 ]

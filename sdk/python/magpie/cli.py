@@ -4,6 +4,7 @@
     echo 'uname -a' | magpie run -
     magpie run --workspace my-ws --env K=V job.sh
     magpie logs -f JOB_ID | magpie status JOB_ID | magpie list | magpie workspaces | magpie rm my-ws
+    magpie logs --json JOB_ID | magpie delete JOB_ID
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import IO, Any, Dict, List, Optional, Sequence
 from . import errors
 from ._ansi import COLOR_MODES, strip_ansi, wants_color
 from ._version import __version__
+from ._transport import quote_segment
 from .client import DEFAULT_TIMEOUT, Magpie
 from .models import Job, Workspace
 
@@ -167,6 +169,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         memory_mb=args.memory,
         timeout=args.timeout,
         network=False if args.no_network else None,
+        description=args.description,
+        script_type=args.type,
+        image=args.image,
     )
     if args.detach:
         print(job.request_id)
@@ -195,6 +200,12 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_logs(args: argparse.Namespace) -> int:
     client = _client(args)
+    if args.json:
+        if args.follow or args.stream != "both":
+            _eprint("logs --json prints the JSON lines of both streams; it does not go with -f or --stream")
+            return EXIT_USAGE
+        _print_json(client.request("GET", f"/jobs/{quote_segment(args.id)}/logs"))
+        return 0
     streams = ["stdout", "stderr"] if args.stream == "both" else [args.stream]
     if args.follow:
         sinks = {"stdout": _Sink(sys.stdout), "stderr": _Sink(sys.stderr)}
@@ -304,6 +315,18 @@ def cmd_rm(args: argparse.Namespace) -> int:
     return rc
 
 
+def cmd_delete(args: argparse.Namespace) -> int:
+    client = _client(args)
+    rc = 0
+    for job_id in args.id:
+        try:
+            print(f"deleted {client.jobs.delete(job_id)}")
+        except errors.MagpieError as e:
+            _eprint(f"cannot delete job {job_id}: {e}")
+            rc = EXIT_ERROR
+    return rc
+
+
 def cmd_cancel(args: argparse.Namespace) -> int:
     job = _client(args).jobs.cancel(args.id)
     print(f"{job.request_id} {job.status}")
@@ -374,7 +397,11 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--no-network", action="store_true", help="no network in the VM")
     r.add_argument("--vcpus", type=int, metavar="N")
     r.add_argument("--memory", type=int, metavar="MB", help="VM memory in MiB")
+    r.add_argument("--image", metavar="NAME", help="guest image profile: base (default), dev, or one of your recipes")
     r.add_argument("--detach", "-d", action="store_true", help="print the job id and return at once")
+    r.add_argument("--type", choices=["bash", "python"], help="bash (default; or the script's #! line) or python "
+                                                              "(runs as python3 SCRIPT in the VM)")
+    r.add_argument("--description", metavar="TEXT", help="a description kept with the job (shown in the app)")
     _add_color_option(r)
     r.add_argument("script", metavar="SCRIPT_FILE", help="script file, or - for stdin")
     r.set_defaults(func=cmd_run)
@@ -382,6 +409,9 @@ def build_parser() -> argparse.ArgumentParser:
     lg = add_parser("logs", help="print a job's output")
     lg.add_argument("-f", "--follow", action="store_true", help="keep printing until the job has finished")
     lg.add_argument("--stream", choices=["both", "stdout", "stderr"], default="both")
+    lg.add_argument("--json", action="store_true",
+                    help="print the last lines of the output as JSON, as GET /jobs/ID/logs answers them "
+                         "({\"logs\": [{timestamp, level, message, source}]})")
     _add_color_option(lg)
     lg.add_argument("id", metavar="ID")
     lg.set_defaults(func=cmd_logs)
@@ -406,6 +436,10 @@ def build_parser() -> argparse.ArgumentParser:
     rm = add_parser("rm", help="delete workspaces (refused while jobs use them)")
     rm.add_argument("workspace", nargs="+", metavar="WORKSPACE")
     rm.set_defaults(func=cmd_rm)
+
+    de = add_parser("delete", help="delete finished jobs and their logs from the history (workspaces stay)")
+    de.add_argument("id", nargs="+", metavar="ID")
+    de.set_defaults(func=cmd_delete)
 
     c = add_parser("cancel", help="cancel a queued or running job")
     c.add_argument("id", metavar="ID")

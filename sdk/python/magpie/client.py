@@ -6,7 +6,7 @@ import threading
 from typing import Any, Dict, Optional
 
 from . import errors
-from ._config import Endpoint, data_dirs, discover
+from ._config import Endpoint, data_dirs, discover, normalize_base_url
 from ._transport import Transport
 from .jobs import Jobs
 from .workspaces import Workspaces
@@ -27,11 +27,15 @@ class Magpie:
     looks again before each request, so it also works once the app has been started.
 
     ``base_url`` is the server root (``http://127.0.0.1:8765``); a trailing slash or ``/api/v1``
-    is accepted.
+    is accepted. Scripts written for Magpie Cloud's SDK (``Magpie(api_key=...)``, then
+    ``client.base_url = ...``) work unchanged: both attributes may be assigned after construction.
     """
 
     def __init__(self, api_key: Optional[str] = None, base_url: Optional[str] = None,
                  timeout: float = DEFAULT_TIMEOUT) -> None:
+        if isinstance(base_url, (int, float)) and not isinstance(base_url, bool):
+            # Magpie Cloud's constructor is Magpie(api_key, timeout): a number second is the timeout.
+            timeout, base_url = base_url, None
         self._explicit_key = api_key
         self._explicit_url = base_url
         self.timeout = float(timeout)
@@ -58,8 +62,32 @@ class Magpie:
 
     @property
     def base_url(self) -> Optional[str]:
-        """The server root in use (None while no running app has been found)."""
+        """The server root in use (None while no running app has been found).
+
+        Assignable, as Magpie Cloud's SDK documents it (``client.base_url = "http://127.0.0.1:PORT"``
+        after construction): the value is normalised as the ``base_url`` argument is (a trailing
+        slash or ``/api/v1`` is dropped; ValueError when it is not an http(s) URL) and used from the
+        next request on; None goes back to discovery.
+        """
         return self._endpoint.base_url
+
+    @base_url.setter
+    def base_url(self, value: Optional[str]) -> None:
+        url = normalize_base_url(value) if value is not None else None
+        with self._lock:
+            self._explicit_url = url
+            self._endpoint = discover(self._explicit_key, url)
+
+    @property
+    def api_key(self) -> Optional[str]:
+        """The API key in use (None while none has been found); assignable like ``base_url``."""
+        return self._endpoint.api_key
+
+    @api_key.setter
+    def api_key(self, value: Optional[str]) -> None:
+        with self._lock:
+            self._explicit_key = value or None
+            self._endpoint = discover(self._explicit_key, self._explicit_url)
 
     @property
     def api_key_source(self) -> str:

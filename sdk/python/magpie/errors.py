@@ -8,14 +8,18 @@ when no HTTP answer was received), the server's error ``code`` (e.g. ``"not_foun
 from __future__ import annotations
 
 from typing import Any, Dict, Optional, Type
+from urllib.parse import urlsplit
 
 __all__ = [
     "MagpieError",
+    "APIError",
     "AuthenticationError",
     "NotFoundError",
+    "JobNotFoundError",
     "ValidationError",
     "ConflictError",
     "ServerError",
+    "NotSupportedError",
     "ConnectionError",
     "WaitTimeoutError",
     "error_for_status",
@@ -62,24 +66,40 @@ class MagpieError(Exception):
                 f"code={self.code!r}, field={self.field!r})")
 
 
-class AuthenticationError(MagpieError):
+class APIError(MagpieError):
+    """The server answered with an HTTP error (every exception below but ``ConnectionError`` and
+    ``WaitTimeoutError``). Magpie Cloud's SDK has the same name for "any other HTTP error"."""
+
+
+class AuthenticationError(APIError):
     """401: the API key is missing or wrong."""
 
 
-class NotFoundError(MagpieError):
+class NotFoundError(APIError):
     """404: unknown job, workspace, file or route."""
 
 
-class ValidationError(MagpieError):
-    """400, 413 or 422: the request was rejected (bad field, bad workspace id or path, too large)."""
+class JobNotFoundError(NotFoundError):
+    """404 on a job route (``/jobs/...``): no job has that id (Magpie Cloud's SDK's name)."""
 
 
-class ConflictError(MagpieError):
-    """409: e.g. deleting a workspace that has queued or running jobs, cancelling a finished job."""
+class ValidationError(APIError):
+    """400, 413 or 422: the request was rejected (bad field, bad workspace id or path, too large;
+    ``code`` ``not_supported`` for a Magpie Cloud field with no local meaning, e.g. ``persist=True``)."""
 
 
-class ServerError(MagpieError):
+class ConflictError(APIError):
+    """409: e.g. deleting a workspace that has queued or running jobs, cancelling a finished job,
+    deleting a job that is queued or running."""
+
+
+class ServerError(APIError):
     """5xx: the server failed (the message says what)."""
+
+
+class NotSupportedError(ServerError):
+    """501: a Magpie Cloud call with no local meaning (``vm-info``, ``ssh``, templates, proxy
+    targets, ``PUT /jobs/{id}``, ``POST /jobs/{id}/run``), or an HTTP method the server does not know."""
 
 
 class ConnectionError(MagpieError):  # noqa: A001 - the name is part of the public API
@@ -90,8 +110,9 @@ class ConnectionError(MagpieError):  # noqa: A001 - the name is part of the publ
     """
 
 
-class WaitTimeoutError(MagpieError):
-    """``jobs.wait``/``run_and_wait`` gave up after ``timeout``/``wait_timeout`` seconds.
+class WaitTimeoutError(MagpieError, TimeoutError):
+    """``jobs.wait``/``run_and_wait`` gave up after ``timeout``/``wait_timeout`` seconds (also
+    ``wait_for_completion`` after ``timeout``). It is also a builtin ``TimeoutError``.
 
     The job keeps running on the server; ``job`` holds its last known state.
     """
@@ -108,15 +129,25 @@ _BY_STATUS: Dict[int, Type[MagpieError]] = {
     409: ConflictError,
     413: ValidationError,
     422: ValidationError,
+    501: NotSupportedError,
 }
 
 
-def error_class_for_status(status: int) -> Type[MagpieError]:
+def _is_job_route(url: Optional[str]) -> bool:
+    if not url:
+        return False
+    path = urlsplit(url).path
+    return "/api/v1/jobs" in path
+
+
+def error_class_for_status(status: int, url: Optional[str] = None) -> Type[MagpieError]:
+    if status == 404 and _is_job_route(url):
+        return JobNotFoundError
     if status in _BY_STATUS:
         return _BY_STATUS[status]
     if 500 <= status <= 599:
         return ServerError
-    return MagpieError
+    return APIError
 
 
 def error_for_status(
@@ -145,5 +176,5 @@ def error_for_status(
         message = body.strip()[:2000]
     if not message:
         message = reason or f"HTTP {status}"
-    cls = error_class_for_status(status)
+    cls = error_class_for_status(status, url)
     return cls(message, status=status, code=code, field=field, body=body, method=method, url=url)

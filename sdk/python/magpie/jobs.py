@@ -14,6 +14,7 @@ from typing import (TYPE_CHECKING, Any, Dict, Iterable, Iterator, List, Mapping,
 from . import errors
 from ._ansi import AnsiStripper, ColorMode, wants_color
 from ._transport import Response, quote_segment
+from .jobs_cloud import CloudJobsMixin, merge_env
 from .models import TERMINAL_STATUSES, Job, JobList
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -55,7 +56,10 @@ def _int_header(resp: Response, name: str, default: int) -> int:
         return default
 
 
-class Jobs:
+class Jobs(CloudJobsMixin):
+    """``client.jobs``. Magpie Cloud's names (``run``, ``get_status``, ``get_logs``,
+    ``get_result``, ``wait_for_completion``, ``send_command``) come from :class:`CloudJobsMixin`."""
+
     def __init__(self, client: "Magpie") -> None:
         self._client = client
         #: Seconds each long-poll asks the server to hold a logs request (1..60).
@@ -74,20 +78,28 @@ class Jobs:
         memory_mb: Optional[int],
         timeout: Optional[int],
         network: Optional[bool],
+        cloud: Optional[Mapping[str, Any]] = None,
     ) -> Dict[str, Any]:
         if script is None:
             raise TypeError("script is required")
+        extra = dict(cloud or {})
+        env = merge_env(env, extra.pop("environment", None))
         fields: Dict[str, Any] = {
             "name": name,
             "script": script,
             "stateful": stateful,
             "workspace_id": workspace_id,
             "workspace_size_gb": workspace_size_gb,
-            "env": dict(env) if env is not None else None,
+            "env": env,
             "vcpus": vcpus,
             "memory_mb": memory_mb,
             "timeout": timeout,
             "network": network,
+            "description": extra.pop("description", None),
+            "type": extra.pop("script_type", None),
+            "docker_image": extra.pop("docker_image", None),
+            "persist": extra.pop("persist", None),
+            "ip_lease": extra.pop("ip_lease", None),
         }
         return {k: v for k, v in fields.items() if v is not None}
 
@@ -103,13 +115,29 @@ class Jobs:
         memory_mb: Optional[int] = None,
         timeout: Optional[int] = None,
         network: Optional[bool] = None,
+        *,
+        description: Optional[str] = None,
+        script_type: Optional[str] = None,
+        environment: Optional[Mapping[str, str]] = None,
+        docker_image: Optional[str] = None,
+        persist: Optional[bool] = None,
+        ip_lease: Optional[bool] = None,
+        image: Optional[str] = None,
     ) -> Job:
         """Queues a job and returns at once (``status`` is usually ``queued``).
 
         Only arguments that are not None are sent; the server applies its defaults to the rest.
+        The keyword-only arguments are Magpie Cloud's: ``environment`` is ``env`` (both given and
+        different → ValueError), ``script_type`` ``"inline"``/``"bash"`` or ``"python"``;
+        ``persist=True``, ``ip_lease=True`` and ``docker_image`` are refused by the server
+        (ValidationError, code ``not_supported``).
         """
         body = self._body(name, script, stateful, workspace_id, workspace_size_gb, env, vcpus, memory_mb,
-                          timeout, network)
+                          timeout, network, dict(description=description, script_type=script_type,
+                                                 environment=environment, docker_image=docker_image,
+                                                 persist=persist, ip_lease=ip_lease))
+        if image is not None:
+            body["image"] = image  # guest image profile: "base" (default), "dev", or a recipe of yours
         resp = self._client._transport.request("POST", "/jobs", body=body, ok=(200, 201, 202))
         return Job.from_dict(resp.json())
 
@@ -126,16 +154,29 @@ class Jobs:
         timeout: Optional[int] = None,
         network: Optional[bool] = None,
         wait_timeout: Optional[float] = None,
+        *,
+        description: Optional[str] = None,
+        script_type: Optional[str] = None,
+        environment: Optional[Mapping[str, str]] = None,
+        docker_image: Optional[str] = None,
+        persist: Optional[bool] = None,
+        ip_lease: Optional[bool] = None,
+        poll_interval: Optional[float] = None,
+        image: Optional[str] = None,
     ) -> Job:
-        """Creates a job, waits until it has finished and returns it with ``stdout``/``stderr``.
+        """Creates a job, waits until it has finished and returns it with ``stdout``/``stderr``
+        (and ``logs``, their lines).
 
         Does not raise when the script fails: look at ``status`` (``completed``, ``failed``,
-        ``timed_out``, ``cancelled``), ``exit_code`` and ``error``. Raises
-        :class:`~magpie.errors.WaitTimeoutError` if ``wait_timeout`` seconds pass first (the job
-        keeps running).
+        ``timed_out``, ``cancelled``), ``exit_code`` and ``error`` (or Magpie Cloud's ``success``
+        and ``error_message``). Raises :class:`~magpie.errors.WaitTimeoutError` if
+        ``wait_timeout`` seconds pass first (the job keeps running). ``timeout`` is the job's own
+        time limit; ``poll_interval`` is accepted for Magpie Cloud's signature (waiting long-polls).
         """
         job = self.create(name, script, stateful, workspace_id, workspace_size_gb, env, vcpus, memory_mb,
-                          timeout, network)
+                          timeout, network, description=description, script_type=script_type,
+                          environment=environment, docker_image=docker_image, persist=persist, ip_lease=ip_lease,
+                          image=image)
         return self.wait(job.request_id, timeout=wait_timeout)
 
     def get(self, job_id: str) -> Job:
@@ -148,25 +189,49 @@ class Jobs:
         status: Optional[str] = None,
         limit: Optional[int] = 50,
         offset: Optional[int] = 0,
+        *,
+        page: Optional[int] = None,
+        page_size: Optional[int] = None,
+        cursor: Optional[str] = None,
     ) -> JobList:
-        """One page of jobs, newest first (without ``script``); ``.total`` counts all matches."""
-        resp = self._client._transport.request(
-            "GET", "/jobs", query={"workspace_id": workspace_id, "status": status, "limit": limit, "offset": offset})
+        """One page of jobs, newest first; ``.total`` counts all matches.
+
+        ``page``/``page_size`` (Magpie Cloud's paging: page 1 is the newest ``page_size`` jobs)
+        replace ``limit``/``offset`` when given. ``cursor`` (the ``next_cursor`` of the previous
+        page, with the same filters and ``limit``) continues after that page without skipping or
+        repeating jobs when new ones arrive; ``offset`` is then not sent.
+        """
+        query: Dict[str, Any] = {"workspace_id": workspace_id, "status": status}
+        if page is not None or page_size is not None:
+            query.update(page=page, page_size=page_size)
+        elif cursor:
+            query.update(limit=limit, cursor=cursor)
+        else:
+            query.update(limit=limit, offset=offset)
+        resp = self._client._transport.request("GET", "/jobs", query=query)
         data = resp.json() or {}
         jobs = [Job.from_dict(j) for j in data.get("jobs", [])]
-        return JobList(jobs, total=int(data.get("total", len(jobs))), limit=data.get("limit", limit),
-                       offset=int(data.get("offset", offset or 0)))
+        total = data.get("total")
+        return JobList(jobs, total=int(total) if total is not None else len(jobs), limit=data.get("limit", limit),
+                       offset=int(data.get("offset") or 0), next_cursor=data.get("next_cursor"))
 
     def iter(self, workspace_id: Optional[str] = None, status: Optional[str] = None,
              page_size: int = 100) -> Iterator[Job]:
-        """Every matching job, newest first, fetched page by page."""
-        offset = 0
+        """Every matching job, newest first, fetched page by page (by cursor: jobs created while
+        iterating neither shift nor repeat what follows)."""
+        cursor: Optional[str] = None
         while True:
-            page = self.list(workspace_id=workspace_id, status=status, limit=page_size, offset=offset)
+            page = self.list(workspace_id=workspace_id, status=status, limit=page_size, cursor=cursor)
             yield from page
-            offset += len(page)
-            if not page or offset >= page.total:
+            if not page or not page.next_cursor or page.next_cursor == cursor:
                 return
+            cursor = str(page.next_cursor)
+
+    def delete(self, job_id: str) -> str:
+        """Deletes a finished job's record and its logs (its workspace stays); returns the id.
+        Raises ConflictError while the job is queued or running (cancel it first)."""
+        data = self._client._transport.request("DELETE", f"/jobs/{quote_segment(job_id)}").json() or {}
+        return str(data.get("deleted", job_id))
 
     def cancel(self, job_id: str) -> Job:
         """Cancels a queued or running job. Raises ConflictError when it has already finished."""

@@ -8,12 +8,43 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum
 from typing import Any, Dict, List, Mapping, Optional, TypeVar
 
-__all__ = ["Job", "JobList", "Workspace", "FileEntry", "UsageEntry", "TERMINAL_STATUSES"]
+__all__ = ["Job", "JobList", "Workspace", "FileEntry", "UsageEntry", "TERMINAL_STATUSES",
+           "JobState", "JobStatus", "JobResult", "LogEntry", "CLOUD_FINAL_STATUSES", "split_lines",
+           "parse_time"]
 
 #: Job statuses after which nothing changes any more.
 TERMINAL_STATUSES = frozenset({"completed", "failed", "cancelled", "timed_out"})
+#: The statuses of ``GET /jobs/{id}/status`` (Magpie Cloud's words) after which nothing changes.
+CLOUD_FINAL_STATUSES = frozenset({"completed", "failed", "error", "cancelled"})
+
+
+def split_lines(text: Optional[str]) -> List[str]:
+    """Output as lines, split as the server splits it for ``/status`` and the JSON logs: at each
+    ``\n``, a trailing ``\r`` removed, no empty line after a final line break."""
+    if not text:
+        return []
+    parts = text.split("\n")
+    if parts[-1] == "":
+        parts.pop()
+    return [p[:-1] if p.endswith("\r") else p for p in parts]
+
+
+def parse_time(value: Any) -> Optional[datetime]:
+    """An ISO-8601 time of the API (``2026-12-01T07:46:24.123Z``) as an aware datetime; None when
+    absent or not a time."""
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not value:
+        return None
+    text = value[:-1] + "+00:00" if value.endswith(("Z", "z")) else value
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return None
 
 T = TypeVar("T", bound="_Model")
 
@@ -82,6 +113,8 @@ class Job(_Model):
     stderr_bytes: Optional[int] = None
     accelerator: Optional[str] = None
     source: Optional[str] = None
+    description: Optional[str] = None
+    script_type: Optional[str] = None
     stdout: Optional[str] = None
     stderr: Optional[str] = None
     raw: Dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
@@ -89,6 +122,39 @@ class Job(_Model):
     @property
     def id(self) -> str:
         return self.request_id
+
+    # Magpie Cloud's result names (its JobResult), so scripts written for its SDK read ours.
+    @property
+    def logs(self) -> List[str]:
+        """stdout lines then stderr lines (filled by ``run_and_wait``/``wait``; ``[]`` for a job
+        read with ``get``, whose output ``jobs.logs``/``jobs.get_logs`` read)."""
+        return split_lines(self.stdout) + split_lines(self.stderr)
+
+    @property
+    def success(self) -> bool:
+        """Completed, with exit code 0 (or none): Magpie Cloud's ``success``."""
+        return self.status == "completed" and self.exit_code in (0, None)
+
+    @property
+    def error_message(self) -> Optional[str]:
+        """``error`` (Magpie Cloud's name): why the job failed, timed out or was cancelled; None
+        for a script that exited non-zero on its own."""
+        return self.error
+
+    @property
+    def completed_at(self) -> Optional[str]:
+        """``finished_at`` (Magpie Cloud's name; an ISO-8601 string like every time of ``Job``)."""
+        return self.finished_at
+
+    @property
+    def duration(self) -> Optional[int]:
+        """``duration_ms``: milliseconds, as the ``duration`` of Magpie Cloud's status object."""
+        return self.duration_ms
+
+    @property
+    def environment(self) -> Optional[Dict[str, str]]:
+        """``env`` (Magpie Cloud's name)."""
+        return self.env
 
     @property
     def finished(self) -> bool:
@@ -106,13 +172,16 @@ class Job(_Model):
 
 
 class JobList(List[Job]):
-    """A page of jobs (a list) with the server's ``total``, ``limit`` and ``offset``."""
+    """A page of jobs (a list) with the server's ``total``, ``limit``, ``offset`` and
+    ``next_cursor`` (None when the page was not full)."""
 
-    def __init__(self, jobs: List[Job], total: int, limit: Optional[int], offset: int) -> None:
+    def __init__(self, jobs: List[Job], total: int, limit: Optional[int], offset: int,
+                 next_cursor: Optional[str] = None) -> None:
         super().__init__(jobs)
         self.total = total
         self.limit = limit
         self.offset = offset
+        self.next_cursor = next_cursor
 
     def __repr__(self) -> str:
         return f"JobList({list.__repr__(self)}, total={self.total}, limit={self.limit}, offset={self.offset})"
@@ -152,4 +221,118 @@ class UsageEntry(_Model):
     path: str = ""
     type: Optional[str] = None
     size: Optional[int] = None
+    raw: Dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+
+# ---------------------------------------------------------------------- Magpie Cloud's shapes
+class JobState(str, Enum):
+    """The statuses of ``GET /jobs/{id}/status`` (Magpie Cloud's words; compare with plain strings too)."""
+
+    NOT_STARTED = "not_started"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    ERROR = "error"
+
+
+_TIME_FIELDS = ("started_at", "completed_at", "timestamp")
+
+
+class _CloudModel(_Model):
+    @classmethod
+    def from_dict(cls: "type[T]", data: Mapping[str, Any]) -> T:
+        d = dict(data)
+        if "duration_ms" not in d and "duration" in d:
+            d["duration_ms"] = d["duration"]
+        if isinstance(d.get("logs"), list):
+            d["logs"] = [x if isinstance(x, str) else str(x) for x in d["logs"]]
+        for k in _TIME_FIELDS:
+            if k in d:
+                d[k] = parse_time(d[k])
+        names = {f.name for f in dataclasses.fields(cls)}
+        obj = cls(**{k: v for k, v in d.items() if k in names and k != "raw"})
+        obj.raw = dict(data)
+        return obj
+
+
+@dataclass
+class JobStatus(_CloudModel):
+    """``jobs.get_status(id)``: the status object of ``GET /jobs/{id}/status``. ``status`` is
+    Magpie Cloud's (``not_started``, ``in_progress``, ``completed``, ``failed``, ``error``,
+    ``cancelled``), ``local_status`` ours; ``logs`` the last lines of stdout then stderr (bounded:
+    1,000 lines / 256 KiB per stream); times are datetimes."""
+
+    request_id: str = ""
+    name: Optional[str] = None
+    status: str = ""
+    logs: List[str] = field(default_factory=list)
+    duration_ms: Optional[int] = None
+    script_duration_ms: Optional[int] = None
+    exit_code: Optional[int] = None
+    started_at: Optional[datetime] = None
+    completed_at: Optional[datetime] = None
+    error_message: Optional[str] = None
+    vm_info: Optional[Dict[str, Any]] = None
+    persist: bool = False
+    ipv6_address: Optional[str] = None
+    proxy_url: Optional[str] = None
+    local_status: Optional[str] = None
+    workspace_id: Optional[str] = None
+    raw: Dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def duration(self) -> Optional[int]:
+        return self.duration_ms
+
+    @property
+    def finished(self) -> bool:
+        return self.status in CLOUD_FINAL_STATUSES
+
+
+@dataclass
+class JobResult(_CloudModel):
+    """``jobs.get_result(id)``: Magpie Cloud's result of a job, from its status object."""
+
+    request_id: str = ""
+    name: Optional[str] = None
+    status: str = ""
+    exit_code: Optional[int] = None
+    logs: List[str] = field(default_factory=list)
+    duration_ms: Optional[int] = None
+    script_duration_ms: Optional[int] = None
+    started_at: Optional[datetime] = None
+    completed_at: Optional[datetime] = None
+    error_message: Optional[str] = None
+    success: bool = False
+    persist: bool = False
+    ipv6_address: Optional[str] = None
+    proxy_url: Optional[str] = None
+    raw: Dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def from_status(cls, s: JobStatus) -> "JobResult":
+        r = cls(request_id=s.request_id, name=s.name, status=s.status, exit_code=s.exit_code, logs=list(s.logs),
+                duration_ms=s.duration_ms, script_duration_ms=s.script_duration_ms, started_at=s.started_at,
+                completed_at=s.completed_at, error_message=s.error_message,
+                success=s.status == "completed" and s.exit_code in (0, None), persist=s.persist,
+                ipv6_address=s.ipv6_address, proxy_url=s.proxy_url)
+        r.raw = dict(s.raw)
+        return r
+
+    @property
+    def duration(self) -> Optional[int]:
+        return self.duration_ms
+
+
+@dataclass
+class LogEntry(_CloudModel):
+    """One line of ``jobs.get_logs(id)``: ``message`` (the line without its line break),
+    ``source`` stdout, stderr or magpie (a note saying what was left out), ``level`` and
+    ``timestamp`` as the server gives them (docs/api.md)."""
+
+    timestamp: Optional[datetime] = None
+    level: str = "info"
+    message: str = ""
+    source: Optional[str] = None
     raw: Dict[str, Any] = field(default_factory=dict, repr=False, compare=False)

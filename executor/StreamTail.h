@@ -1,8 +1,7 @@
-// LogLines.h — a job's output as lines, for the JSON views of the logs (GET /jobs/{id}/logs
-// without stream/offset/wait, and the `logs` of GET /jobs/{id}/status). This is the one place
-// output is split into lines: the per-line timestamp index (issue 16) plugs in here, by filling
-// LogLine::timestamp from each line's byte offset in its stream. Until then `timestamp` stays
-// empty and callers show an approximate time.
+// StreamTail.h — the tail of one stream of a job's output as lines of text, for the `logs` of
+// GET /jobs/{id}/status (stdout's lines, then stderr's). The JSON form of GET /jobs/{id}/logs,
+// which interleaves both streams in arrival order with each line's own time, reads the per-line
+// index instead (LogIndex::readLines).
 //
 // Bounded: only the tail of a stream is read (at most maxBytes, at most maxLines lines); what
 // was left out is counted so callers can say so.
@@ -16,20 +15,19 @@ namespace magpie {
 
 class Executor;
 
-struct LogLine {
+struct TextLine {
     int stream = 1;       // 1 stdout, 2 stderr
     qint64 offset = 0;    // where the line starts in its stream
     QString text;         // without the line break (invalid UTF-8 replaced)
-    QString timestamp;    // ISO-8601 when known (issue 16), else empty
 };
 
 struct LogTail {
-    QList<LogLine> lines;
+    QList<TextLine> lines;
     qint64 omittedBytes = 0;  // bytes before the first line shown
     qint64 totalBytes = 0;    // bytes in the stream's log file
 };
 
-class LogLines
+class StreamTail
 {
 public:
     static constexpr int kMaxLines = 1000;

@@ -1,10 +1,10 @@
-#include "LogLines.h"
+#include "StreamTail.h"
 
 #include "Executor.h"
 
 namespace magpie {
 
-LogTail LogLines::split(const QByteArray &data, qint64 dataOffset, qint64 totalBytes, int stream, int maxLines)
+LogTail StreamTail::split(const QByteArray &data, qint64 dataOffset, qint64 totalBytes, int stream, int maxLines)
 {
     LogTail t;
     t.totalBytes = totalBytes;
@@ -20,7 +20,7 @@ LogTail LogLines::split(const QByteArray &data, qint64 dataOffset, qint64 totalB
         QByteArray line = data.mid(pos, end - pos);
         if (line.endsWith('\r'))
             line.chop(1);
-        t.lines.append(LogLine{stream, dataOffset + pos, QString::fromUtf8(line), QString()});
+        t.lines.append(TextLine{stream, dataOffset + pos, QString::fromUtf8(line)});
         pos = nl < 0 ? data.size() : nl + 1;
     }
     if (t.lines.size() > maxLines)
@@ -29,7 +29,7 @@ LogTail LogLines::split(const QByteArray &data, qint64 dataOffset, qint64 totalB
     return t;
 }
 
-LogTail LogLines::tail(const Executor &executor, const QString &requestId, int stream, int maxLines, qint64 maxBytes)
+LogTail StreamTail::tail(const Executor &executor, const QString &requestId, int stream, int maxLines, qint64 maxBytes)
 {
     // An offset past the end is answered from the end: that gives the size.
     const qint64 size = executor.readLog(requestId, stream, std::numeric_limits<qint64>::max() / 2, 0).size;
