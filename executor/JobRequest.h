@@ -47,6 +47,9 @@ struct JobRequest {
     QString description;
     ScriptType scriptType = ScriptType::Bash;
     QString image;                       // guest image profile; empty: base (checked by the Executor)
+    bool checkpoint = true;              // stateful: snapshot the workspace before the job (JSON `checkpoint`)
+    QString baseWorkspaceId;             // JSON `base_workspace_id`: a new workspace starts as its clone;
+                                         // a stateless job sees it copy-on-write at /workspace
 
     // Checks every field; nullopt when the request is acceptable.
     std::optional<RequestError> validate() const;

@@ -114,6 +114,8 @@ void LocalBackend::launch(const TaskSpec &spec, Accelerator accel)
         ctx.vmLogPath = m_cfg.dataDir + QStringLiteral("/logs/") + spec.id + QStringLiteral("/vm.log");
     if (!spec.workspaceId.isEmpty())
         ctx.workspaceDisk = workspaceDiskPath(spec.workspaceId);
+    if (!spec.baseWorkspaceId.isEmpty() && spec.workspaceId.isEmpty())
+        ctx.baseDisk = workspaceDiskPath(spec.baseWorkspaceId);
     ctx.spaceDir = m_cfg.dataDir;
     // A job on another profile runs on that image; the snapshot key holds the image's identity,
     // so each image has its own snapshots.
@@ -131,7 +133,7 @@ void LocalBackend::launch(const TaskSpec &spec, Accelerator accel)
     }
     ctx.accel = accel;
     ctx.bootTimeoutSec = m_cfg.bootTimeoutSec;
-    if (m_snapshots) {
+    if (m_snapshots && spec.kind == TaskSpec::Script) {
         const VmShape shape{ctx.image, accel, spec.vcpus, spec.memoryMb};
         ctx.snapshot = m_snapshots->find(shape);
         // None yet for this shape: this VM boots, and the snapshot is made beside it while a slot
