@@ -5,6 +5,7 @@
 #include "Executor.h"
 #include "JobRoutes.h"
 #include "LogWaiters.h"
+#include "WorkspaceLifecycleRoutes.h"
 #include "WorkspaceRoutes.h"
 #include "http/HttpServer.h"
 
@@ -82,6 +83,7 @@ void HttpApi::setupRoutes()
     });
     m_jobs->install(m_router);
     m_workspaces->install(m_router);
+    WorkspaceLifecycleRoutes::installInto(m_exec, m_router); // issue 11
 }
 
 bool HttpApi::listen(const QHostAddress &address, quint16 port, QString *err)

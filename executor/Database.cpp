@@ -89,6 +89,12 @@ const QList<QStringList> &migrations()
             QStringLiteral("ALTER TABLE jobs ADD COLUMN start_kind TEXT"),
             QStringLiteral("ALTER TABLE jobs ADD COLUMN timings TEXT"),
         },
+        // Version 4 (issue 11): checkpoints before stateful jobs, base workspaces.
+        {
+            QStringLiteral("ALTER TABLE jobs ADD COLUMN checkpoint INTEGER NOT NULL DEFAULT 1"),
+            QStringLiteral("ALTER TABLE jobs ADD COLUMN checkpoint_name TEXT"),
+            QStringLiteral("ALTER TABLE jobs ADD COLUMN base_workspace_id TEXT"),
+        },
     };
     return m;
 }

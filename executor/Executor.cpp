@@ -153,7 +153,7 @@ void Executor::recover()
         auto t = std::make_shared<Task>();
         t->kind = Task::Job;
         t->id = j.requestId;
-        t->workspaceId = j.workspaceId;
+        t->workspaceId = j.workspaceId.isEmpty() ? j.baseWorkspaceId : j.workspaceId;
         t->job = j;
         t->order = ++m_order;
         m_scheduler.push(t);
@@ -189,6 +189,15 @@ std::optional<JobRecord> Executor::submit(const JobRequest &request, ExecError *
     j.source = request.source;
     j.description = request.description;
     j.scriptType = request.scriptType;
+    j.checkpoint = request.checkpoint;
+    j.baseWorkspaceId = request.baseWorkspaceId;
+    if (!j.baseWorkspaceId.isEmpty() && !m_workspaces->exists(j.baseWorkspaceId)) {
+        if (error)
+            *error = execError(404, QStringLiteral("not_found"), QStringLiteral("no workspace with id '%1' (base_workspace_id)").arg(j.baseWorkspaceId),
+                               QStringLiteral("base_workspace_id"));
+        return std::nullopt;
+    }
+    bool cloneFromBase = false;
 
     if (!m_db.transaction()) {
         if (error)
@@ -203,6 +212,20 @@ std::optional<JobRecord> Executor::submit(const JobRequest &request, ExecError *
                 j.notice = QStringLiteral("workspace_size_gb (%1) was ignored: workspace '%2' already exists with %3 GB; "
                                           "the size is fixed when a workspace is created")
                                .arg(*request.workspaceSizeGb).arg(j.workspaceId).arg(existing->sizeGb);
+            if (!j.baseWorkspaceId.isEmpty())
+                j.notice += QStringLiteral("%1base_workspace_id was ignored: workspace '%2' already exists")
+                                .arg(j.notice.isEmpty() ? QString() : QStringLiteral("; "), j.workspaceId);
+        } else if (!j.baseWorkspaceId.isEmpty()) {
+            // A new workspace on a base starts as its clone (same files, same size).
+            j.workspaceSizeGb = m_workspaces->get(j.baseWorkspaceId)->sizeGb;
+            cloneFromBase = true;
+            const QString err = m_workspaces->addRecord(j.workspaceId, j.workspaceSizeGb);
+            if (!err.isEmpty()) {
+                m_db.rollback();
+                if (error)
+                    *error = execError(500, QStringLiteral("internal"), err);
+                return std::nullopt;
+            }
         } else {
             j.workspaceSizeGb = request.workspaceSizeGb.value_or(WorkspaceStore::kDefaultSizeGb);
             const QString err = m_workspaces->addRecord(j.workspaceId, j.workspaceSizeGb);
@@ -221,12 +244,18 @@ std::optional<JobRecord> Executor::submit(const JobRequest &request, ExecError *
             *error = execError(500, QStringLiteral("internal"), err.isEmpty() ? m_db.error() : err);
         return std::nullopt;
     }
+<<<<<<< HEAD
     // The log folder is made when the job starts: creating it here cost more than the rest of
     // a submission together (bench/BenchSubmit; readers treat a missing folder as no output).
+=======
+    m_jobs->prepareLogs(j.requestId);
+    if (cloneFromBase)
+        startClone(j.baseWorkspaceId, j.workspaceId, j.workspaceSizeGb, nullptr);
+>>>>>>> ws-core
     auto t = std::make_shared<Task>();
     t->kind = Task::Job;
     t->id = j.requestId;
-    t->workspaceId = j.workspaceId;
+    t->workspaceId = j.workspaceId.isEmpty() ? j.baseWorkspaceId : j.workspaceId;
     t->job = j;
     enqueue(t);
     emit jobAdded(j.requestId);
@@ -423,6 +452,11 @@ TaskSpec Executor::specFor(const Task &t) const
     s.memoryMb = j.memoryMb;
     s.timeoutSec = j.timeoutSec;
     s.network = j.network;
+    if (j.stateful && j.checkpoint && m_cfg.checkpoints)
+        s.checkpoint = checkpointName(j.requestId);
+    s.recordChanges = j.stateful;
+    if (!j.stateful)
+        s.baseWorkspaceId = j.baseWorkspaceId;
     return s;
 }
 
@@ -471,7 +505,10 @@ void Executor::onTaskOutput(const QString &id, int stream, const QByteArray &dat
     if (!t)
         return;
     if (!t->isJob()) {
-        (stream == kStdout ? t->opOut : t->opErr) += data;
+        if (stream == kStdout && t->opOutFile)
+            t->opOutFile->write(data);
+        else
+            (stream == kStdout ? t->opOut : t->opErr) += data;
         return;
     }
     m_jobs->appendOutput(t->job, stream, data);
@@ -505,6 +542,10 @@ void Executor::finishOp(const TaskPtr &t, const VmResult &r)
 {
     m_running.remove(t->id);
     m_scheduler.release(t->workspaceId);
+    if (t->opOutFile)
+        t->opOutFile->close();
+    if (t->onEnd)
+        t->onEnd();
     if (t->opDone)
         t->opDone(r, t->opOut, t->opErr);
     emit workspacesChanged();
@@ -523,6 +564,10 @@ void Executor::finishJob(const TaskPtr &t, JobStatus status, std::optional<int> 
     if (vm) {
         j.startKind = vm->start;
         j.timings = vm->timings;
+        if (!vm->checkpoint.isEmpty())
+            j.checkpointName = vm->checkpoint;
+        if (!vm->changes.isEmpty())
+            saveChanges(j.requestId, vm->changes);
     }
     if (!j.startedAt.isEmpty())
         j.timings.insert(QStringLiteral("queued"), double(parseIso(j.createdAt).msecsTo(parseIso(j.startedAt))));
@@ -531,13 +576,15 @@ void Executor::finishJob(const TaskPtr &t, JobStatus status, std::optional<int> 
     saveJob(j);
     j.timings.insert(QStringLiteral("record"), double(recordClock.elapsed()));
     saveJob(j); // with its own duration (a fraction of a millisecond)
-    if (!t->workspaceId.isEmpty()) {
+    if (!j.workspaceId.isEmpty()) {
         const QString err = m_workspaces->recordUse(t->workspaceId, vm ? vm->usedBytes : -1, vm ? vm->totalBytes : -1, j.finishedAt);
         if (!err.isEmpty())
             qWarning("magpie: could not note the use of workspace %s: %s", qPrintable(t->workspaceId), qPrintable(err));
     }
     m_running.remove(t->id);
     m_scheduler.release(t->workspaceId);
+    if (!j.checkpointName.isEmpty())
+        pruneCheckpoints(j.workspaceId);
     emit jobChanged(t->id);
     if (!t->workspaceId.isEmpty())
         emit workspacesChanged();

@@ -18,6 +18,7 @@
 #include "JobRequest.h"
 #include "JobStore.h"
 #include "Scheduler.h"
+#include "WorkspaceLifecycle.h"
 #include "WorkspaceOps.h"
 #include "WorkspaceStore.h"
 
@@ -51,6 +52,10 @@ struct ExecutorConfig {
     // While no guest image is found, queued jobs and operations wait (instead of failing)
     // until reloadImage() finds one. The desktop app holds; the headless server does not.
     bool holdWithoutImage = false;
+    // Checkpoints (issue 11): a snapshot of the workspace before every stateful job (unless the
+    // job says checkpoint: false); the newest keepCheckpoints "before-*" ones per workspace stay.
+    bool checkpoints = true;
+    int keepCheckpoints = 10;
 };
 
 struct WorkspaceState {
@@ -120,6 +125,29 @@ public:
         return WorkspaceOps::normalisePath(path, error);
     }
 
+    // ---- workspace lifecycle (issue 11; defined in executor/ExecutorLifecycle.cpp)
+    // Every method that touches a disk goes through the workspace's FIFO queue (never concurrent
+    // with a job on it); `done` runs on the Executor's thread. Errors carry httpStatus (400 bad
+    // input, 404 unknown, 409 conflict, 422 invalid value) + code + message.
+    void snapshots(const QString &workspaceId, SnapshotsDone done);
+    void takeSnapshot(const QString &workspaceId, const QString &name, OpDone done);         // 201; 409 name exists
+    void restoreSnapshot(const QString &workspaceId, const QString &name, OpDone done);      // info: {"restored", "safety_snapshot"}
+    void deleteSnapshot(const QString &workspaceId, const QString &name, OpDone done);
+    void rollbackJob(const QString &requestId, bool force, OpDone done);                     // info: {"restored", "undone_jobs": N}; 409 pruned / later jobs without force
+    std::optional<JobChanges> jobChanges(const QString &requestId, ExecError *error) const;  // 404 unknown job or none recorded
+    void cloneWorkspace(const QString &sourceId, const QString &newId, OpDone done);         // 409 newId exists
+    void growWorkspace(const QString &workspaceId, int sizeGb, OpDone done);                 // 422 not larger
+    void createWorkspace(const QString &id, int sizeGb, OpDone done);                        // 409 exists
+    void writeFile(const QString &workspaceId, const QString &path, const QByteArray &data, OpDone done); // <= 256 MiB, parents created
+    void deleteFile(const QString &workspaceId, const QString &path, OpDone done);           // files and folders; root -> 400
+    void exportWorkspace(const QString &workspaceId, const QString &targetTarGz, OpDone done);
+    void importWorkspace(const QString &newId, int sizeGb, const QString &archiveTarGz, OpDone done); // 400 absolute/.. paths
+    static qint64 maxUploadBytes() { return LifecycleLimits::kMaxUploadBytes; }
+    // Additions: writeFile from a file the caller spooled (it is moved away and deleted after),
+    // so a 256 MiB upload is never held in memory.
+    void writeFileFromPath(const QString &workspaceId, const QString &path, const QString &spooledFile, OpDone done);
+    void setCheckpoints(bool on, int keep);
+
     // ---- pool and settings
     PoolStatus pool() const;
     int maxParallel() const;
@@ -165,6 +193,16 @@ private:
     void retryUnsaved();
     WorkspaceState stateOf(const WorkspaceInfo &w) const;
     void recover();
+    // ---- issue 11 helpers (ExecutorLifecycle.cpp)
+    using DiskOpDone = std::function<void(int exitCode, const QJsonObject &out, const QString &err)>;
+    TaskPtr newOp(const QString &workspaceId, const QString &what);
+    void enqueueDiskOp(const QString &workspaceId, const QString &op, const QJsonObject &args, DiskOpDone done);
+    void startClone(const QString &sourceId, const QString &newId, int sizeGb, OpDone done);
+    void restoreTo(const QString &workspaceId, const QString &name, const QJsonObject &extra, bool rollback, OpDone done);
+    void pruneCheckpoints(const QString &workspaceId);
+    void saveChanges(const QString &requestId, const QJsonObject &changes);
+    std::optional<ExecError> checkExisting(const QString &workspaceId) const;
+    qint64 m_opSeq = 0;
 
     ExecutorConfig m_cfg;
     GuestImage m_image;

@@ -25,6 +25,12 @@
 //                             unmounted: exit code, signal, used/total workspace bytes. Then it powers off.
 //   guest -> FAIL             instead of STARTED/EXIT when the agent cannot run the job (text: why)
 //   guest -> LOG              a diagnostic line from the agent at any time (kept in the job's VM log)
+//   host  -> STDIN            (when the JOB asked for it) bytes for the script's stdin, after STARTED;
+//                             an empty STDIN frame closes it. The agent stops reading the port while
+//                             it holds 4 MiB it could not write yet (the host then waits).
+//   guest -> CHANGES          (when the JOB asked for it) before EXIT: what the script added, modified
+//                             and deleted in /workspace (manifests of path, type, size, mtime, ctime and
+//                             inode before and after), as ChangeKey records
 #pragma once
 
 #include <cstdint>
@@ -49,10 +55,12 @@ enum class Msg : uint8_t {
     Log = 'L',     // payload: UTF-8 line
     Ready = 'R',   // payload: empty (PREPARE is done: save the VM now)
     Accepted = 'A', // payload: empty (the JOB arrived)
+    Changes = 'C', // payload: records (ChangeKey)
     // host -> guest
     Job = 'J',     // payload: records (JobKey)
     Kill = 'K',    // payload: empty
     Prepare = 'P', // payload: empty
+    Stdin = 'D',   // payload: raw bytes for the script's stdin; empty: end of input
 };
 
 enum class JobKey : uint8_t {
@@ -66,7 +74,20 @@ enum class JobKey : uint8_t {
     Hostname = 'H',  // the VM's hostname (also written to /etc/hosts)
     Interpreter = 'I', // optional: an absolute path; the script runs as `<interpreter> <script file>`
                        // (e.g. /usr/bin/python3). An agent that predates it ignores it (bash).
+    Stdin = 'D',     // "1": the script's stdin comes from the host in STDIN frames (else /dev/null)
+    Changes = 'M',   // "1": report what the script changed in /workspace (CHANGES before EXIT)
 };
+
+// Records of a CHANGES payload. Added/Modified/Deleted: "<type> <size> <path>", type one of
+// f (file), d (folder), l (symlink), o (other); the path is relative to /workspace and may hold
+// any byte but NUL.
+enum class ChangeKey : uint8_t {
+    Added = 'A',
+    Modified = 'M',
+    Deleted = 'D',
+    Truncated = 'T', // "1": a manifest stopped at kMaxManifestEntries
+};
+inline constexpr size_t kMaxManifestEntries = 100000;
 
 enum class ExitKey : uint8_t {
     Code = 'C',       // decimal exit code; 128+N when killed by signal N

@@ -81,6 +81,9 @@ QJsonObject JobRecord::toJson(bool withScript) const
         {QStringLiteral("start"), orNull(startKind)},
         {QStringLiteral("timings"), timings},
         {QStringLiteral("source"), orNull(source)},
+        {QStringLiteral("checkpoint"), stateful && checkpoint},
+        {QStringLiteral("checkpoint_name"), orNull(checkpointName)},
+        {QStringLiteral("base_workspace_id"), orNull(baseWorkspaceId)},
         // The same facts under Magpie Cloud's names, so its SDK's models parse.
         {QStringLiteral("id"), requestId},
         {QStringLiteral("job_id"), requestId},

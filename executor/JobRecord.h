@@ -48,6 +48,9 @@ struct JobRecord {
     QString description;           // free text from the caller
     ScriptType scriptType = ScriptType::Bash;
     bool scriptTruncated = false;  // a list item whose script was cut (not stored)
+    bool checkpoint = true;        // asked for a checkpoint before the job (stateful only)
+    QString checkpointName;        // the snapshot taken before it ("before-<id>"), empty: none
+    QString baseWorkspaceId;       // base_workspace_id of the request
 
     // The program the guest runs the script with, empty for the default (bash or "#!").
     QString interpreter() const;

@@ -107,6 +107,10 @@ std::optional<RequestError> JobRequest::validate() const
         return bad(QStringLiteral("timeout"), QStringLiteral("timeout must be from %1 to %2 seconds").arg(JobLimits::kMinTimeout).arg(JobLimits::kMaxTimeout));
     if (description.size() > JobLimits::kMaxDescriptionLength)
         return bad(QStringLiteral("description"), QStringLiteral("description must be at most %1 characters").arg(JobLimits::kMaxDescriptionLength));
+    if (!baseWorkspaceId.isEmpty() && !WorkspaceStore::isValidId(baseWorkspaceId, &why))
+        return bad(QStringLiteral("base_workspace_id"), why, QStringLiteral("invalid_workspace_id"));
+    if (!baseWorkspaceId.isEmpty() && baseWorkspaceId == workspaceId)
+        return bad(QStringLiteral("base_workspace_id"), QStringLiteral("base_workspace_id must name another workspace than workspace_id"));
     return std::nullopt;
 }
 
@@ -176,6 +180,13 @@ std::optional<JobRequest> JobRequest::fromJson(const QJsonObject &o, RequestErro
         return failWith(*e);
     if (auto e = boolField(o, QStringLiteral("network"), &r.network))
         return failWith(*e);
+    if (auto e = boolField(o, QStringLiteral("checkpoint"), &r.checkpoint))
+        return failWith(*e);
+    if (const QJsonValue base = o.value(QStringLiteral("base_workspace_id")); !base.isUndefined() && !base.isNull()) {
+        if (!base.isString())
+            return failWith(bad(QStringLiteral("base_workspace_id"), QStringLiteral("base_workspace_id must be a string"), QStringLiteral("invalid_workspace_id")));
+        r.baseWorkspaceId = base.toString();
+    }
 
     const QJsonValue ws = o.value(QStringLiteral("workspace_id"));
     if (!ws.isUndefined() && !ws.isNull()) {

@@ -46,6 +46,9 @@ struct JobRequest {
     QString source = QStringLiteral("api"); // "api" or "gui"
     QString description;
     ScriptType scriptType = ScriptType::Bash;
+    bool checkpoint = true;              // stateful: snapshot the workspace before the job (JSON `checkpoint`)
+    QString baseWorkspaceId;             // JSON `base_workspace_id`: a new workspace starts as its clone;
+                                         // a stateless job sees it copy-on-write at /workspace
 
     // Checks every field; nullopt when the request is acceptable.
     std::optional<RequestError> validate() const;

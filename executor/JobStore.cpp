@@ -22,7 +22,7 @@ const char *kColumns =
     "seq, request_id, name, script, stateful, workspace_id, workspace_size_gb, env, vcpus, memory_mb, timeout, network,"
     " status, exit_code, error, notice, created_at, started_at, finished_at, duration_ms, workspace_used_bytes,"
     " workspace_total_bytes, stdout_bytes, stderr_bytes, accelerator, run_dir, source, description, script_type,"
-    " start_kind, timings";
+    " start_kind, timings, checkpoint, checkpoint_name, base_workspace_id";
 
 QVariant opt(const std::optional<qint64> &v) { return v ? QVariant(*v) : QVariant(); }
 QVariant optInt(const std::optional<int> &v) { return v ? QVariant(*v) : QVariant(); }
@@ -77,6 +77,9 @@ JobRecord fromRow(const QSqlQuery &q, bool withTruncatedFlag = false)
     j.scriptType = q.value(i++).toString() == QLatin1String("python") ? ScriptType::Python : ScriptType::Bash;
     j.startKind = q.value(i++).toString();
     j.timings = QJsonDocument::fromJson(q.value(i++).toString().toUtf8()).object();
+    j.checkpoint = q.value(i++).toBool();
+    j.checkpointName = q.value(i++).toString();
+    j.baseWorkspaceId = q.value(i++).toString();
     if (withTruncatedFlag)
         j.scriptTruncated = q.value(i++).toBool();
     return j;
@@ -105,11 +108,12 @@ QByteArray JobStore::truncationMarker(qint64 cap)
 QString JobStore::insert(JobRecord &j)
 {
     if (!m_db.exec(QStringLiteral("INSERT INTO jobs(request_id, name, script, stateful, workspace_id, workspace_size_gb, env, vcpus,"
-                                  " memory_mb, timeout, network, status, notice, created_at, source, description, script_type)"
-                                  " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"),
+                                  " memory_mb, timeout, network, status, notice, created_at, source, description, script_type,"
+                                  " checkpoint, base_workspace_id)"
+                                  " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"),
                    {j.requestId, j.name, j.script, j.stateful, str(j.workspaceId), j.workspaceSizeGb, envJson(j.env), j.vcpus,
                     j.memoryMb, j.timeoutSec, j.network, statusName(j.status), str(j.notice), j.createdAt, str(j.source),
-                    str(j.description), scriptTypeName(j.scriptType)}))
+                    str(j.description), scriptTypeName(j.scriptType), j.checkpoint, str(j.baseWorkspaceId)}))
         return m_db.error();
     QSqlQuery q;
     if (m_db.prepare(q, QStringLiteral("SELECT seq FROM jobs WHERE request_id = ?"), {j.requestId}) && q.exec() && q.next())
@@ -121,12 +125,12 @@ QString JobStore::update(const JobRecord &j)
 {
     if (!m_db.exec(QStringLiteral("UPDATE jobs SET status=?, exit_code=?, error=?, notice=?, started_at=?, finished_at=?, duration_ms=?,"
                                   " workspace_used_bytes=?, workspace_total_bytes=?, stdout_bytes=?, stderr_bytes=?, accelerator=?,"
-                                  " run_dir=?, workspace_size_gb=?, start_kind=?, timings=? WHERE request_id=?"),
+                                  " run_dir=?, workspace_size_gb=?, start_kind=?, timings=?, checkpoint_name=? WHERE request_id=?"),
                    {statusName(j.status), optInt(j.exitCode), str(j.error), str(j.notice), str(j.startedAt), str(j.finishedAt),
                     opt(j.durationMs), opt(j.workspaceUsedBytes), opt(j.workspaceTotalBytes), j.stdoutBytes, j.stderrBytes,
                     str(j.accelerator), str(j.runDir), j.workspaceSizeGb, str(j.startKind),
                     j.timings.isEmpty() ? QVariant() : QVariant(QString::fromUtf8(QJsonDocument(j.timings).toJson(QJsonDocument::Compact))),
-                    j.requestId}))
+                    str(j.checkpointName), j.requestId}))
         return m_db.error();
     return QString();
 }

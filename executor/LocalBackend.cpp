@@ -113,11 +113,13 @@ void LocalBackend::launch(const TaskSpec &spec, Accelerator accel)
         ctx.vmLogPath = m_cfg.dataDir + QStringLiteral("/logs/") + spec.id + QStringLiteral("/vm.log");
     if (!spec.workspaceId.isEmpty())
         ctx.workspaceDisk = workspaceDiskPath(spec.workspaceId);
+    if (!spec.baseWorkspaceId.isEmpty() && spec.workspaceId.isEmpty())
+        ctx.baseDisk = workspaceDiskPath(spec.baseWorkspaceId);
     ctx.spaceDir = m_cfg.dataDir;
     ctx.image = m_cfg.image;
     ctx.accel = accel;
     ctx.bootTimeoutSec = m_cfg.bootTimeoutSec;
-    if (m_snapshots) {
+    if (m_snapshots && spec.kind == TaskSpec::Script) {
         const VmShape shape{m_cfg.image, accel, spec.vcpus, spec.memoryMb};
         ctx.snapshot = m_snapshots->find(shape);
         // None yet for this shape: this VM boots, and the snapshot is made beside it while a slot

@@ -8,6 +8,7 @@
 #include "VmResult.h"
 
 #include <QByteArray>
+#include <QFile>
 #include <QString>
 #include <functional>
 #include <memory>
@@ -37,6 +38,8 @@ struct Task {
     int opNoDiskExit = 4;
     QByteArray opNoDiskOut;
     bool opNeedsDisk = true;
+    std::shared_ptr<QFile> opOutFile; // stdout goes here instead of opOut (export)
+    std::function<void()> onEnd;      // runs when the task ends, before opDone (releases, clean-up)
 
     bool isJob() const { return kind == Job; }
 };

@@ -2,8 +2,12 @@
 
 #include "Tools.h"
 #include "VmRunner.h"
+#include "WorkspaceDisk.h"
 #include "WorkspaceStore.h"
 
+#include <QElapsedTimer>
+
+#include <QDir>
 #include <QFile>
 #include <QFileInfo>
 #include <QFutureWatcher>
@@ -44,8 +48,8 @@ void TaskRunner::endWithError(const QString &error)
 void TaskRunner::start()
 {
     m_clock.start();
-    if (m_spec.kind != TaskSpec::Script)
-        return endWithError(QStringLiteral("this machine cannot run a '%1' task").arg(m_spec.diskOp));
+    if (m_spec.kind == TaskSpec::DiskOp)
+        return runDiskOp();
     if (!m_ctx.spaceDir.isEmpty()) {
         const QStorageInfo si(m_ctx.spaceDir);
         if (si.isValid() && si.bytesAvailable() < minFreeBytes())
@@ -56,50 +60,120 @@ void TaskRunner::start()
 }
 
 // A new workspace gets its disk; one whose last VM was killed gets its leaked clusters repaired
-// (qemu-img check -r leaks). Both off this thread.
+// (qemu-img check -r leaks); a stateful job asking for a checkpoint gets it (an internal snapshot
+// of the closed disk); a stateless job on a base workspace gets a throwaway overlay over the
+// base. All of it off this thread.
 void TaskRunner::prepareDisk()
 {
-    if (m_spec.workspaceId.isEmpty())
-        return startVm();
     const QString path = m_ctx.workspaceDisk;
-    const bool missing = !QFileInfo::exists(path);
-    const bool dirty = !missing && QFileInfo::exists(dirtyMarker());
-    if (!missing && !dirty)
+    if (m_spec.workspaceId.isEmpty() && m_ctx.baseDisk.isEmpty())
+        return startVm();
+    const bool missing = !m_spec.workspaceId.isEmpty() && !QFileInfo::exists(path);
+    const bool dirty = !m_spec.workspaceId.isEmpty() && !missing && QFileInfo::exists(dirtyMarker());
+    const QString checkpoint = m_spec.workspaceId.isEmpty() ? QString() : m_spec.checkpoint;
+    if (!missing && !dirty && checkpoint.isEmpty() && m_ctx.baseDisk.isEmpty())
         return startVm();
     if (missing && !m_spec.createWorkspace)
         return endWithError(QStringLiteral("workspace '%1' has no disk").arg(m_spec.workspaceId));
+    if (!m_ctx.baseDisk.isEmpty()) {
+        if (!QFileInfo::exists(m_ctx.baseDisk))
+            return endWithError(QStringLiteral("workspace '%1' (the base) has no disk yet: run a job on it first").arg(m_spec.baseWorkspaceId));
+        QDir().mkpath(m_ctx.runDir);
+        m_overlay = m_ctx.runDir + QStringLiteral("/base-overlay.qcow2");
+    }
     const int size = m_spec.workspaceSizeGb > 0 ? m_spec.workspaceSizeGb : WorkspaceStore::kDefaultSizeGb;
     const QString marker = dirtyMarker();
-    auto *watcher = new QFutureWatcher<QString>(this);
-    connect(watcher, &QFutureWatcher<QString>::finished, this, [this, watcher, missing] {
-        const QString err = watcher->result();
+    struct Prep {
+        QString error;
+        qint64 checkpointMs = -1, checkpointBytes = 0;
+    };
+    auto *watcher = new QFutureWatcher<Prep>(this);
+    connect(watcher, &QFutureWatcher<Prep>::finished, this, [this, watcher, missing, dirty, checkpoint] {
+        const Prep p = watcher->result();
         watcher->deleteLater();
-        m_timings.insert(missing ? QStringLiteral("disk_create") : QStringLiteral("disk_repair"), double(m_clock.elapsed()));
+        if (missing || dirty)
+            m_timings.insert(missing ? QStringLiteral("disk_create") : QStringLiteral("disk_repair"), double(m_clock.elapsed()));
+        if (p.checkpointMs >= 0) {
+            m_timings.insert(QStringLiteral("checkpoint"), double(p.checkpointMs));
+            m_timings.insert(QStringLiteral("checkpoint_bytes"), double(p.checkpointBytes));
+            m_checkpointTaken = checkpoint;
+        }
         if (m_done)
             return;
-        if (!err.isEmpty())
-            return endWithError(err);
+        if (!p.error.isEmpty())
+            return endWithError(p.error);
         if (m_cancelled) {
             VmResult r;
             r.outcome = VmResult::Cancelled;
             r.error = QStringLiteral("cancelled before the VM started");
             return end(r);
         }
+        if (!m_overlay.isEmpty())
+            m_ctx.workspaceDisk = m_overlay;
         startVm();
     });
     const QString id = m_spec.workspaceId;
-    watcher->setFuture(QtConcurrent::run([path, size, missing, marker, id]() -> QString {
+    const QString base = m_ctx.baseDisk, overlay = m_overlay;
+    watcher->setFuture(QtConcurrent::run([path, size, missing, dirty, marker, id, checkpoint, base, overlay]() -> Prep {
+        Prep p;
+        if (!base.isEmpty()) {
+            const QString err = WorkspaceDisk::createOverlay(base, overlay);
+            if (!err.isEmpty())
+                p.error = QStringLiteral("could not open the base workspace copy-on-write: %1").arg(err);
+            return p;
+        }
         if (missing) {
             const QString err = WorkspaceStore::createDisk(path, size);
-            return err.isEmpty() ? err : QStringLiteral("could not create workspace '%1': %2").arg(id, err);
+            if (!err.isEmpty()) {
+                p.error = QStringLiteral("could not create workspace '%1': %2").arg(id, err);
+                return p;
+            }
+        } else if (dirty) {
+            const ToolResult r = runTool(qemuImgBinary(), {QStringLiteral("check"), QStringLiteral("-q"), QStringLiteral("-r"), QStringLiteral("leaks"), path}, 600000);
+            // 0: clean, 3: leaks found and repaired; anything else means real corruption.
+            if (r.exitCode != 0 && r.exitCode != 3) {
+                p.error = QStringLiteral("workspace '%1' is damaged: %2").arg(id, r.describe(QStringLiteral("qemu-img check")));
+                return p;
+            }
+            QFile::remove(marker);
         }
-        const ToolResult r = runTool(qemuImgBinary(), {QStringLiteral("check"), QStringLiteral("-q"), QStringLiteral("-r"), QStringLiteral("leaks"), path}, 600000);
-        // 0: clean, 3: leaks found and repaired; anything else means real corruption.
-        if (r.exitCode != 0 && r.exitCode != 3)
-            return QStringLiteral("workspace '%1' is damaged: %2").arg(id, r.describe(QStringLiteral("qemu-img check")));
-        QFile::remove(marker);
-        return QString();
+        if (!checkpoint.isEmpty()) {
+            QElapsedTimer clock;
+            clock.start();
+            const qint64 before = WorkspaceDisk::allocatedBytes(path);
+            const QString err = WorkspaceDisk::createSnapshot(path, checkpoint);
+            if (err.isEmpty()) {
+                p.checkpointMs = clock.elapsed();
+                p.checkpointBytes = qMax<qint64>(0, WorkspaceDisk::allocatedBytes(path) - before);
+            } else {
+                // A job is not refused for want of its checkpoint: it runs without one.
+                qWarning("magpie: no checkpoint before job %s: %s", qPrintable(checkpoint), qPrintable(err));
+            }
+        }
+        return p;
     }));
+}
+
+// A host-side operation on the workspace's disk (snapshots, clone, resize…), off this thread;
+// it answers like a guest script: output on stdout, why it failed on stderr, an exit code.
+void TaskRunner::runDiskOp()
+{
+    auto *watcher = new QFutureWatcher<DiskOpResult>(this);
+    connect(watcher, &QFutureWatcher<DiskOpResult>::finished, this, [this, watcher] {
+        const DiskOpResult d = watcher->result();
+        watcher->deleteLater();
+        if (!d.out.isEmpty())
+            emit output(1, d.out);
+        if (!d.err.isEmpty())
+            emit output(2, d.err);
+        VmResult r;
+        r.outcome = VmResult::Exited;
+        r.exitCode = d.exitCode;
+        end(r);
+    });
+    const QString op = m_spec.diskOp, disk = m_ctx.workspaceDisk;
+    const QJsonObject args = m_spec.diskOpArgs;
+    watcher->setFuture(QtConcurrent::run([op, args, disk] { return WorkspaceDisk::run(op, args, disk); }));
 }
 
 void TaskRunner::startVm()
@@ -121,7 +195,12 @@ void TaskRunner::startVm()
     cfg.hostname = QStringLiteral("magpie-%1").arg(m_spec.id.left(8));
     cfg.spaceDir = m_ctx.spaceDir;
     cfg.restoreFrom = m_ctx.snapshot;
-    if (!m_spec.workspaceId.isEmpty()) {
+    cfg.recordChanges = m_spec.recordChanges && !m_spec.workspaceId.isEmpty();
+    cfg.stdinPath = m_spec.stdinPath;
+    if (!m_overlay.isEmpty()) {
+        cfg.workspaceDisk = m_overlay;
+        cfg.workspaceSizeGb = m_spec.workspaceSizeGb;
+    } else if (!m_spec.workspaceId.isEmpty()) {
         cfg.workspaceDisk = m_ctx.workspaceDisk;
         cfg.workspaceSizeGb = m_spec.workspaceSizeGb;
         // Stays until qemu closed the disk cleanly; found at the next start, it calls for a repair.
@@ -163,6 +242,10 @@ void TaskRunner::end(VmResult r)
     if (m_done)
         return;
     m_done = true;
+    if (!m_overlay.isEmpty())
+        QFile::remove(m_overlay);
+    if (!m_checkpointTaken.isEmpty())
+        r.checkpoint = m_checkpointTaken;
     for (auto it = m_timings.constBegin(); it != m_timings.constEnd(); ++it)
         r.timings.insert(it.key(), it.value());
     // Deliver from the event loop, so that a caller never sees finished() inside start().

@@ -26,6 +26,7 @@ struct RunContext {
     QString runDir;            // scratch for this task's VM (deleted at the end)
     QString vmLogPath;         // QEMU and agent diagnostics are appended here (empty: not kept)
     QString workspaceDisk;     // the workspace's qcow2 path (may not exist yet)
+    QString baseDisk;          // stateless job on a base workspace: that workspace's disk (read only)
     QString spaceDir;          // the folder whose free space is checked (the data folder)
     GuestImage image;
     Accelerator accel = Accelerator::Tcg;
@@ -57,6 +58,7 @@ signals:
 
 private:
     void prepareDisk();
+    void runDiskOp();
     void startVm();
     void end(VmResult r);
     void endWithError(const QString &error);
@@ -69,6 +71,8 @@ private:
     QJsonObject m_timings;
     bool m_cancelled = false;
     bool m_done = false;
+    QString m_checkpointTaken; // the snapshot taken before the VM (reported in the result)
+    QString m_overlay;         // the throwaway layer over the base disk (deleted at the end)
 };
 
 } // namespace magpie

@@ -25,6 +25,10 @@ QJsonObject TaskSpec::toJson() const
         {QStringLiteral("timeout"), timeoutSec},
         {QStringLiteral("network"), network},
         {QStringLiteral("image"), image},
+        {QStringLiteral("checkpoint"), checkpoint},
+        {QStringLiteral("base_workspace_id"), baseWorkspaceId},
+        {QStringLiteral("record_changes"), recordChanges},
+        {QStringLiteral("stdin_path"), stdinPath},
     };
     if (kind == DiskOp) {
         o.insert(QStringLiteral("disk_op"), diskOp);
@@ -56,6 +60,10 @@ TaskSpec TaskSpec::fromJson(const QJsonObject &o)
     s.image = o.value(QStringLiteral("image")).toString();
     s.diskOp = o.value(QStringLiteral("disk_op")).toString();
     s.diskOpArgs = o.value(QStringLiteral("disk_op_args")).toObject();
+    s.checkpoint = o.value(QStringLiteral("checkpoint")).toString();
+    s.baseWorkspaceId = o.value(QStringLiteral("base_workspace_id")).toString();
+    s.recordChanges = o.value(QStringLiteral("record_changes")).toBool();
+    s.stdinPath = o.value(QStringLiteral("stdin_path")).toString();
     return s;
 }
 

@@ -33,6 +33,11 @@ struct TaskSpec {
     QString image;                // guest image profile; empty: the default one
     QString diskOp;               // DiskOp: what to do (see WorkspaceDisk)
     QJsonObject diskOpArgs;
+    // Issue 11 (workspace lifecycle):
+    QString checkpoint;           // take this internal snapshot of the workspace disk before the VM starts
+    QString baseWorkspaceId;      // stateless: mount a throwaway overlay over this workspace's disk
+    bool recordChanges = false;   // the guest reports what the script changed in /workspace
+    QString stdinPath;            // a host file streamed to the script's stdin (empty: /dev/null)
 
     QJsonObject toJson() const;
     static TaskSpec fromJson(const QJsonObject &o);

@@ -22,6 +22,7 @@ struct VmResult {
     qint64 wallMs = 0;         // start -> finished
     QString start;             // "restore" or "cold" (how the VM came up); empty without a VM
     QJsonObject timings;       // phase -> milliseconds (vm_start, disk_attach, mount, script, teardown…)
+    QString checkpoint;        // the snapshot taken of the workspace before the VM started (empty: none)
     QJsonObject changes;       // what the job changed in /workspace (when recorded)
     bool diskClosedCleanly = true; // false when qemu had to be killed (its disks may hold leaked clusters)
     static QString outcomeName(Outcome o);

@@ -5,6 +5,7 @@
 #include "QemuCommand.h"
 #include "QmpClient.h"
 #include "Tools.h"
+#include "WorkspaceLifecycle.h"
 
 #include <QDateTime>
 #include <QDir>
@@ -352,9 +353,13 @@ void VmRunner::handleFrame(uint8_t type, const QByteArray &payload)
         return;
     case guest::Msg::Exit:
         return onExit(payload);
+    case guest::Msg::Changes:
+        m_result.changes = parseChanges(payload);
+        return;
     case guest::Msg::Job:
     case guest::Msg::Kill:
     case guest::Msg::Prepare:
+    case guest::Msg::Stdin:
         break;
     }
     log(QStringLiteral("[host] ignored unknown frame type %1\n").arg(type).toUtf8());
@@ -371,6 +376,13 @@ void VmRunner::onStarted(const QByteArray &payload)
     }
     if (m_cfg.timeoutSec > 0 && m_stop == StopReason::None)
         m_runTimer.start(m_cfg.timeoutSec * 1000);
+    if (!m_cfg.stdinPath.isEmpty() && m_sock) {
+        m_stdin = new QFile(m_cfg.stdinPath, this);
+        if (!m_stdin->open(QIODevice::ReadOnly))
+            return fail(QStringLiteral("cannot read %1: %2").arg(m_cfg.stdinPath, m_stdin->errorString()));
+        connect(m_sock, &QLocalSocket::bytesWritten, this, &VmRunner::pumpStdin);
+        pumpStdin();
+    }
     emit scriptStarted();
 }
 
@@ -408,6 +420,69 @@ void VmRunner::onExit(const QByteArray &payload)
     endQemu(true);
 }
 
+// Feeds the script's stdin from the host file, keeping at most ~2 MiB in the socket's buffer.
+void VmRunner::pumpStdin()
+{
+    if (!m_stdin || !m_sock || m_phase != Phase::Running)
+        return;
+    constexpr qint64 kChunk = 256 * 1024, kInFlight = 2 * 1024 * 1024;
+    while (m_stdin && m_sock->bytesToWrite() < kInFlight) {
+        const QByteArray chunk = m_stdin->read(kChunk);
+        if (chunk.isEmpty()) {
+            QFile *f = m_stdin;
+            m_stdin = nullptr; // before the write: flushing may call back into here
+            f->close();
+            f->deleteLater();
+            sendFrame(static_cast<uint8_t>(guest::Msg::Stdin), QByteArray()); // end of input
+            return;
+        }
+        const std::string f = guest::encode(static_cast<uint8_t>(guest::Msg::Stdin), chunk.toStdString());
+        m_sock->write(f.data(), static_cast<qint64>(f.size()));
+    }
+}
+
+QJsonObject VmRunner::parseChanges(const QByteArray &payload)
+{
+    JobChanges c;
+    const std::string p = payload.toStdString();
+    size_t pos = 0;
+    auto typeName = [](char t) {
+        switch (t) {
+        case 'f': return QStringLiteral("file");
+        case 'd': return QStringLiteral("dir");
+        case 'l': return QStringLiteral("symlink");
+        default: return QStringLiteral("other");
+        }
+    };
+    while (pos < p.size()) {
+        uint8_t key = 0;
+        std::string value;
+        const long used = guest::decode(p.data() + pos, p.size() - pos, key, value);
+        if (used <= 0)
+            break;
+        pos += static_cast<size_t>(used);
+        if (static_cast<guest::ChangeKey>(key) == guest::ChangeKey::Truncated) {
+            c.truncated = true;
+            continue;
+        }
+        // "<type> <size> <path>"
+        const size_t sp1 = value.find(' '), sp2 = sp1 == std::string::npos ? sp1 : value.find(' ', sp1 + 1);
+        if (sp1 != 1 || sp2 == std::string::npos)
+            continue;
+        FileChange fc;
+        fc.type = typeName(value[0]);
+        fc.size = QByteArray::fromStdString(value.substr(sp1 + 1, sp2 - sp1 - 1)).toLongLong();
+        fc.path = QString::fromUtf8(value.data() + sp2 + 1, qsizetype(value.size() - sp2 - 1));
+        switch (static_cast<guest::ChangeKey>(key)) {
+        case guest::ChangeKey::Added: c.added.append(fc); c.addedBytes += fc.size; break;
+        case guest::ChangeKey::Modified: c.modified.append(fc); c.modifiedBytes += fc.size; break;
+        case guest::ChangeKey::Deleted: c.deleted.append(fc); c.deletedBytes += fc.size; break;
+        default: break;
+        }
+    }
+    return c.toJson();
+}
+
 void VmRunner::sendFrame(uint8_t type, const QByteArray &payload)
 {
     if (!m_sock)
@@ -427,6 +502,10 @@ void VmRunner::sendJob()
         p += record(guest::JobKey::Env, (kv.first + QLatin1Char('=') + kv.second).toUtf8());
     p += record(guest::JobKey::Workspace, m_cfg.workspaceDisk.isEmpty() ? "0" : "1");
     p += record(guest::JobKey::Network, m_cfg.network ? "1" : "0");
+    if (!m_cfg.stdinPath.isEmpty())
+        p += record(guest::JobKey::Stdin, "1");
+    if (m_cfg.recordChanges && !m_cfg.workspaceDisk.isEmpty())
+        p += record(guest::JobKey::Changes, "1");
     const qint64 ms = QDateTime::currentMSecsSinceEpoch();
     p += record(guest::JobKey::Clock, QByteArray::number(ms / 1000) + '.' + QByteArray::number((ms % 1000) * 1000000));
     QByteArray seed(64, Qt::Uninitialized);

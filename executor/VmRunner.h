@@ -26,6 +26,7 @@
 #include <QTimer>
 #include <memory>
 
+class QFile;
 class QLocalServer;
 class QLocalSocket;
 
@@ -57,6 +58,8 @@ struct VmConfig {
     bool probeOnly = false;    // stop as soon as the agent answers (accelerator probe)
     std::shared_ptr<const VmSnapshot> restoreFrom; // restore this instead of booting
     QString saveTo;            // template mode: boot, prepare and save the VM into this folder
+    bool recordChanges = false; // the agent compares /workspace before and after the script (CHANGES)
+    QString stdinPath;         // a host file streamed to the script's stdin (empty: /dev/null)
     QString spaceDir;          // whose free space a "host disk full" error reports (the data folder)
 };
 
@@ -115,6 +118,8 @@ private:
     void onExit(const QByteArray &payload);
     void sendFrame(uint8_t type, const QByteArray &payload);
     void sendJob();
+    void pumpStdin();
+    static QJsonObject parseChanges(const QByteArray &payload);
     void saveSnapshot();
     void onQmpEvent(const QString &name, const QJsonObject &data);
     void requestStop(StopReason reason);
@@ -132,6 +137,7 @@ private:
     StopReason m_stop = StopReason::None;
     bool m_restoring = false;           // this launch restores m_cfg.restoreFrom
     QProcess *m_qemu = nullptr;
+    QFile *m_stdin = nullptr;     // the script's stdin being streamed (stdinPath)
     QLocalServer *m_server = nullptr;
     QLocalSocket *m_sock = nullptr;
     ConsoleCapture *m_console = nullptr;

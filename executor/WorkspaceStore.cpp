@@ -192,6 +192,11 @@ QString WorkspaceStore::recordUse(const QString &id, qint64 usedBytes, qint64 to
     return ok ? QString() : m_db.error();
 }
 
+QString WorkspaceStore::setSize(const QString &id, int sizeGb)
+{
+    return m_db.exec(QStringLiteral("UPDATE workspaces SET size_gb = ? WHERE id = ?"), {sizeGb, id}) ? QString() : m_db.error();
+}
+
 QString WorkspaceStore::remove(const QString &id)
 {
     QString why;

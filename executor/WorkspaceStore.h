@@ -54,6 +54,8 @@ public:
     QString addRecord(const QString &id, int sizeGb);
     // Notes a job's end on the workspace (last use, usage). Empty string on success.
     [[nodiscard]] QString recordUse(const QString &id, qint64 usedBytes, qint64 totalBytes, const QString &when);
+    // A new size after the disk grew (or a restore brought back an older size). Empty string on success.
+    QString setSize(const QString &id, int sizeGb);
     // Removes the disk and the record (job history is kept). Empty string on success.
     QString remove(const QString &id);
 

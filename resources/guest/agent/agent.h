@@ -7,6 +7,7 @@
 #include "../../../executor/GuestProtocol.h"
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <sys/types.h>
 #include <vector>
@@ -66,6 +67,19 @@ struct Job {
     std::string seed;      // random bytes from the host for the kernel RNG
     std::string hostname;  // empty: "magpie"
     std::string interpreter; // empty: bash, or the script's own "#!" line
+    bool stdinFromHost = false; // STDIN frames feed the script's stdin
+    bool recordChanges = false; // CHANGES before EXIT
+};
+
+struct ManifestEntry {
+    char type = 'o';      // f, d, l, o
+    int64_t size = 0;
+    int64_t mtimeNs = 0, ctimeNs = 0;
+    uint64_t inode = 0;
+};
+struct Manifest {
+    std::map<std::string, ManifestEntry> entries; // path relative to /workspace
+    bool truncated = false;
 };
 
 // How long the steps before the script took (reported in STARTED).
@@ -164,6 +178,13 @@ std::string findWorkspaceDisk();
 void unbindWorkspaceDisk();
 void mountWorkspace(const Job &job);
 void unmountWorkspace();
+
+// ---------------------------------------------------------------------------------------------
+// changes.cpp
+
+Manifest takeManifest();
+// The CHANGES payload (ChangeKey records).
+std::string compareManifests(const Manifest &before, const Manifest &after);
 
 // ---------------------------------------------------------------------------------------------
 // magpie-agent.cpp

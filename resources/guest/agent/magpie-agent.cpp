@@ -171,6 +171,12 @@ Job parseJob(const std::string &payload)
             else
                 job.interpreter = value;
             break;
+        case g::JobKey::Stdin:
+            job.stdinFromHost = value == "1";
+            break;
+        case g::JobKey::Changes:
+            job.recordChanges = value == "1";
+            break;
         default:
             logLine("ignoring an unknown JOB record of type " + std::to_string(int(key)));
             break;
@@ -248,9 +254,24 @@ void runJob(const Job &job)
     if (!writeFile(kScriptPath, job.script, 0700))
         fatal(std::string("cannot write the script to ") + kScriptPath + ": " + errStr(errno));
 
+    Manifest before;
+    if (job.recordChanges && job.workspace)
+        before = takeManifest();
+
     pumpPortForKill();
     if (gKillRequested)
         fatal("cancelled by the host before the script started");
+
+    // stdin from the host: the agent writes what STDIN frames bring into a pipe, never blocking.
+    int inp[2] = {-1, -1};
+    std::string stdinBuf;
+    bool stdinEof = false;
+    if (job.stdinFromHost) {
+        if (pipe2(inp, O_CLOEXEC) < 0)
+            fatal("cannot create the stdin pipe for the script: " + errStr(errno));
+        fcntl(inp[1], F_SETFL, O_NONBLOCK);
+    }
+    constexpr size_t kStdinHold = 4u << 20;
 
     int outp[2], errp[2];
     if (pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0)
@@ -268,11 +289,15 @@ void runJob(const Job &job)
     c.env = jobEnv(job);
     c.out = outp[1];
     c.err = errp[1];
+    c.in = inp[0];
     c.cwd = kWorkspaceDir;
     c.newSession = true;
     gScriptPid = spawn(c);
     close(outp[1]);
     close(errp[1]);
+    if (inp[0] >= 0)
+        close(inp[0]);
+    int stdinFd = inp[1];
     if (gScriptPid < 0)
         fatal("cannot start the script: fork: " + errStr(errno));
 
@@ -296,12 +321,20 @@ void runJob(const Job &job)
             if (nowMs() - exitedAt >= kDrainAfterExitMs)
                 break;
         }
-        pollfd pf[4];
+        pollfd pf[5];
         int n = 0;
-        int iSig = -1, iPort = -1, iOut = -1, iErr = -1;
+        int iSig = -1, iPort = -1, iOut = -1, iErr = -1, iIn = -1;
         pf[n] = {gSigFd, POLLIN, 0};
         iSig = n++;
-        bool portPolled = gPort >= 0 && nowMs() >= portQuietUntil;
+        if (stdinFd >= 0 && stdinEof && stdinBuf.empty()) {
+            close(stdinFd);
+            stdinFd = -1;
+        }
+        if (stdinFd >= 0 && !stdinBuf.empty()) {
+            pf[n] = {stdinFd, POLLOUT, 0};
+            iIn = n++;
+        }
+        bool portPolled = gPort >= 0 && nowMs() >= portQuietUntil && stdinBuf.size() < kStdinHold;
         if (portPolled) {
             pf[n] = {gPort, POLLIN, 0};
             iPort = n++;
@@ -329,6 +362,18 @@ void runJob(const Job &job)
                 continue;
             fatal("poll failed: " + errStr(errno));
         }
+        if (iIn >= 0 && pf[iIn].revents) {
+            ssize_t w = write(stdinFd, stdinBuf.data(), stdinBuf.size());
+            if (w > 0) {
+                stdinBuf.erase(0, size_t(w));
+            } else if (w < 0 && errno != EAGAIN && errno != EINTR) {
+                // The script closed its stdin (EPIPE): the rest is dropped.
+                stdinBuf.clear();
+                stdinBuf.shrink_to_fit();
+                close(stdinFd);
+                stdinFd = -1;
+            }
+        }
         if (iOut >= 0 && (pf[iOut].revents & (POLLIN | POLLHUP | POLLERR)))
             forward(out);
         if (iErr >= 0 && (pf[iErr].revents & (POLLIN | POLLHUP | POLLERR)))
@@ -342,7 +387,12 @@ void runJob(const Job &job)
             uint8_t tag;
             std::string payload;
             while (nextFrame(tag, payload)) {
-                if (tag == uint8_t(g::Msg::Kill)) {
+                if (tag == uint8_t(g::Msg::Stdin)) {
+                    if (payload.empty())
+                        stdinEof = true;
+                    else if (stdinFd >= 0)
+                        stdinBuf += payload;
+                } else if (tag == uint8_t(g::Msg::Kill)) {
                     if (!gScriptExited && !killed) {
                         killed = true;
                         kill(-gScriptPid, SIGKILL);
@@ -363,6 +413,8 @@ void runJob(const Job &job)
 
     if (out.fd >= 0 || err.fd >= 0)
         logLine("the script exited but background processes hold its output open; killing them");
+    if (stdinFd >= 0)
+        close(stdinFd);
     killEverything();
 
     // Everything is dead: the pipes reach EOF after what is left in them.
@@ -393,6 +445,9 @@ void runJob(const Job &job)
     int st = gScriptStatus;
     int code = statusToCode(st);
     int sig = WIFSIGNALED(st) ? WTERMSIG(st) : 0;
+
+    if (job.recordChanges && job.workspace)
+        send(g::Msg::Changes, compareManifests(before, takeManifest()));
 
     sync();
     unsigned long long used = 0, total = 0;

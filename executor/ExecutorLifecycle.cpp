@@ -1,0 +1,577 @@
+// ExecutorLifecycle.cpp — the Executor's workspace lifecycle (issue 11): snapshots, restore,
+// roll back a job, what a job changed, clone, grow, create, upload/delete a file, export and
+// import. Disk-file work runs as DiskOp tasks (WorkspaceDisk, on the host) and file work as small
+// guest scripts (resources/guest/ops/), both through the workspace's FIFO queue, so nothing here
+// ever runs beside a job on the same workspace.
+#include "Executor.h"
+
+#include "Backend.h"
+#include "Tools.h"
+#include "WorkspaceDisk.h"
+
+#include <QDir>
+#include <QFile>
+#include <QFutureWatcher>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QProcess>
+#include <QRegularExpression>
+#include <QSqlQuery>
+#include <QtConcurrent>
+
+namespace magpie {
+
+namespace {
+ExecError err(int status, const QString &code, const QString &message, const QString &field = QString())
+{
+    return execError(status, code, message, field);
+}
+
+const ExecError kNoError{200, QString(), QString(), QString()};
+
+bool isUuid(const QString &s)
+{
+    static const QRegularExpression re(QStringLiteral("^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"));
+    return re.match(s).hasMatch();
+}
+
+std::optional<ExecError> badName(const QString &name, const QString &field)
+{
+    QString why;
+    if (WorkspaceStore::isValidId(name, &why))
+        return std::nullopt;
+    why.replace(QStringLiteral("workspace_id"), field);
+    return err(400, QStringLiteral("invalid_name"), why, field);
+}
+
+// A guest op's exit code as an error (see resources/guest/ops/*.sh).
+ExecError guestOpError(const VmResult &r, const QByteArray &stderrText, const QString &path)
+{
+    if (r.outcome == VmResult::Exited) {
+        switch (r.exitCode) {
+        case 3: return err(400, QStringLiteral("invalid_path"), QStringLiteral("path '%1' leads outside the workspace").arg(path), QStringLiteral("path"));
+        case 4: return err(404, QStringLiteral("not_found"), QStringLiteral("no such file or folder in the workspace: '%1'").arg(path));
+        case 5: return err(409, QStringLiteral("conflict"), QStringLiteral("'%1' is in the way: a folder (or a file where a folder should be)").arg(path));
+        case 6: return err(400, QStringLiteral("invalid_archive"), QStringLiteral("the archive could not be extracted: %1").arg(QString::fromUtf8(stderrText).trimmed().right(400)));
+        case 7: return err(507, QStringLiteral("insufficient_storage"), QStringLiteral("no space left in the workspace for '%1'").arg(path));
+        default: break;
+        }
+    }
+    const QString why = r.error.isEmpty() ? QString::fromUtf8(stderrText).trimmed().right(500) : r.error;
+    return err(500, QStringLiteral("internal"), QStringLiteral("the workspace operation failed: %1").arg(why));
+}
+
+bool succeeded(const VmResult &r) { return r.outcome == VmResult::Exited && r.exitCode == 0; }
+} // namespace
+
+// ---------------------------------------------------------------- plumbing
+
+std::optional<ExecError> Executor::checkExisting(const QString &workspaceId) const
+{
+    QString why;
+    if (!WorkspaceStore::isValidId(workspaceId, &why))
+        return err(400, QStringLiteral("invalid_workspace_id"), why, QStringLiteral("workspace_id"));
+    if (!m_workspaces || !m_workspaces->exists(workspaceId))
+        return err(404, QStringLiteral("not_found"), QStringLiteral("no workspace with id '%1'").arg(workspaceId));
+    return std::nullopt;
+}
+
+TaskPtr Executor::newOp(const QString &workspaceId, const QString &what)
+{
+    auto t = std::make_shared<Task>();
+    t->kind = Task::Op;
+    t->id = QStringLiteral("op-%1-%2-%3").arg(what).arg(++m_opSeq).arg(workspaceId);
+    t->workspaceId = workspaceId;
+    t->opNeedsDisk = false;
+    t->opSpec.id = t->id;
+    t->opSpec.isJob = false;
+    t->opSpec.name = what;
+    t->opSpec.workspaceId = workspaceId;
+    t->opSpec.vcpus = 1;
+    t->opSpec.memoryMb = 512;
+    t->opSpec.timeoutSec = 3600;
+    t->opSpec.network = false;
+    return t;
+}
+
+void Executor::enqueueDiskOp(const QString &workspaceId, const QString &op, const QJsonObject &args, DiskOpDone done)
+{
+    TaskPtr t = newOp(workspaceId, op);
+    t->opSpec.kind = TaskSpec::DiskOp;
+    t->opSpec.diskOp = op;
+    t->opSpec.diskOpArgs = args;
+    t->opDone = [done](const VmResult &r, const QByteArray &out, const QByteArray &errText) {
+        if (!done)
+            return;
+        if (r.outcome != VmResult::Exited)
+            return done(1, {}, r.error.isEmpty() ? QStringLiteral("the disk operation did not run") : r.error);
+        done(r.exitCode, QJsonDocument::fromJson(out).object(), QString::fromUtf8(errText).trimmed());
+    };
+    enqueue(t);
+}
+
+void Executor::pruneCheckpoints(const QString &workspaceId)
+{
+    if (m_cfg.keepCheckpoints <= 0 || workspaceId.isEmpty())
+        return;
+    enqueueDiskOp(workspaceId, QStringLiteral("prune-checkpoints"), {{QStringLiteral("keep"), m_cfg.keepCheckpoints}},
+                  [workspaceId](int code, const QJsonObject &, const QString &e) {
+                      if (code != 0)
+                          qWarning("magpie: pruning the checkpoints of %s failed: %s", qPrintable(workspaceId), qPrintable(e));
+                  });
+}
+
+void Executor::saveChanges(const QString &requestId, const QJsonObject &changes)
+{
+    QFile f(m_jobs->logDir(requestId) + QStringLiteral("/changes.json"));
+    if (!f.open(QIODevice::WriteOnly | QIODevice::Truncate) || f.write(QJsonDocument(changes).toJson(QJsonDocument::Compact)) < 0)
+        qWarning("magpie: cannot write %s", qPrintable(f.fileName()));
+}
+
+void Executor::setCheckpoints(bool on, int keep)
+{
+    m_cfg.checkpoints = on;
+    m_cfg.keepCheckpoints = qBound(0, keep, LifecycleLimits::kMaxKeepCheckpoints);
+}
+
+// ---------------------------------------------------------------- snapshots
+
+void Executor::snapshots(const QString &workspaceId, SnapshotsDone done)
+{
+    if (auto e = checkExisting(workspaceId))
+        return done(std::nullopt, *e);
+    enqueueDiskOp(workspaceId, QStringLiteral("snapshot-list"), {}, [done](int code, const QJsonObject &out, const QString &e) {
+        if (code != 0)
+            return done(std::nullopt, err(500, QStringLiteral("internal"), QStringLiteral("cannot list the snapshots: %1").arg(e)));
+        QList<SnapshotInfo> list;
+        for (const QJsonValue &v : out.value(QStringLiteral("snapshots")).toArray()) {
+            const QJsonObject o = v.toObject();
+            SnapshotInfo s;
+            s.name = o.value(QStringLiteral("name")).toString();
+            s.createdAt = QDateTime::fromMSecsSinceEpoch(qint64(o.value(QStringLiteral("date")).toDouble() * 1000), Qt::UTC);
+            s.sizeBytes = qint64(o.value(QStringLiteral("size_bytes")).toDouble());
+            if (s.name.startsWith(QLatin1String("before-")) && isUuid(s.name.mid(7)))
+                s.jobId = s.name.mid(7);
+            list.append(s);
+        }
+        done(list, kNoError);
+    });
+}
+
+void Executor::takeSnapshot(const QString &workspaceId, const QString &name, OpDone done)
+{
+    if (auto e = checkExisting(workspaceId))
+        return done(false, *e, {});
+    if (auto e = badName(name, QStringLiteral("name")))
+        return done(false, *e, {});
+    enqueueDiskOp(workspaceId, QStringLiteral("snapshot-create"), {{QStringLiteral("name"), name}},
+                  [this, done, name, workspaceId](int code, const QJsonObject &out, const QString &e) {
+                      if (code == 9)
+                          return done(false, err(409, QStringLiteral("conflict"), QStringLiteral("workspace '%1' has a snapshot named '%2' already").arg(workspaceId, name)), {});
+                      if (code == 8)
+                          return done(false, err(409, QStringLiteral("conflict"), QStringLiteral("workspace '%1' has no disk yet: its first job has not run").arg(workspaceId)), {});
+                      if (code != 0)
+                          return done(false, err(500, QStringLiteral("internal"), QStringLiteral("cannot take the snapshot: %1").arg(e)), {});
+                      emit workspacesChanged();
+                      done(true, kNoError, out);
+                  });
+}
+
+void Executor::restoreTo(const QString &workspaceId, const QString &name, const QJsonObject &extra, bool rollback, OpDone done)
+{
+    const QString safety = QStringLiteral("before-restore-%1").arg(QDateTime::currentDateTimeUtc().toString(QStringLiteral("yyyyMMdd-HHmmss-zzz")));
+    enqueueDiskOp(workspaceId, QStringLiteral("snapshot-restore"), {{QStringLiteral("name"), name}, {QStringLiteral("safety"), safety}},
+                  [this, done, name, workspaceId, extra, rollback](int code, const QJsonObject &out, const QString &e) {
+                      if (code == 4)
+                          return done(false, rollback ? err(409, QStringLiteral("checkpoint_gone"), QStringLiteral("the checkpoint '%1' of workspace '%2' no longer exists (pruned or deleted)").arg(name, workspaceId))
+                                                      : err(404, QStringLiteral("not_found"), QStringLiteral("workspace '%1' has no snapshot named '%2'").arg(workspaceId, name)),
+                                      {});
+                      if (code != 0)
+                          return done(false, err(500, QStringLiteral("internal"), QStringLiteral("cannot restore '%1': %2").arg(name, e)), {});
+                      const int size = out.value(QStringLiteral("size_gb")).toInt();
+                      if (size > 0)
+                          m_workspaces->setSize(workspaceId, size);
+                      QJsonObject info = out;
+                      info.remove(QStringLiteral("size_gb"));
+                      for (auto it = extra.begin(); it != extra.end(); ++it)
+                          info.insert(it.key(), it.value());
+                      emit workspacesChanged();
+                      done(true, kNoError, info);
+                  });
+}
+
+void Executor::restoreSnapshot(const QString &workspaceId, const QString &name, OpDone done)
+{
+    if (auto e = checkExisting(workspaceId))
+        return done(false, *e, {});
+    if (auto e = badName(name, QStringLiteral("name")))
+        return done(false, *e, {});
+    restoreTo(workspaceId, name, {}, false, std::move(done));
+}
+
+void Executor::deleteSnapshot(const QString &workspaceId, const QString &name, OpDone done)
+{
+    if (auto e = checkExisting(workspaceId))
+        return done(false, *e, {});
+    if (auto e = badName(name, QStringLiteral("name")))
+        return done(false, *e, {});
+    enqueueDiskOp(workspaceId, QStringLiteral("snapshot-delete"), {{QStringLiteral("name"), name}},
+                  [this, done, name, workspaceId](int code, const QJsonObject &out, const QString &e) {
+                      if (code == 4)
+                          return done(false, err(404, QStringLiteral("not_found"), QStringLiteral("workspace '%1' has no snapshot named '%2'").arg(workspaceId, name)), {});
+                      if (code != 0)
+                          return done(false, err(500, QStringLiteral("internal"), QStringLiteral("cannot delete the snapshot: %1").arg(e)), {});
+                      emit workspacesChanged();
+                      done(true, kNoError, out);
+                  });
+}
+
+void Executor::rollbackJob(const QString &requestId, bool force, OpDone done)
+{
+    const auto j = job(requestId);
+    if (!j)
+        return done(false, err(404, QStringLiteral("not_found"), QStringLiteral("no job with request_id '%1'").arg(requestId)), {});
+    if (!j->stateful)
+        return done(false, err(409, QStringLiteral("no_checkpoint"), QStringLiteral("job '%1' is stateless: it changed no workspace").arg(requestId)), {});
+    if (!isFinished(j->status))
+        return done(false, err(409, QStringLiteral("conflict"), QStringLiteral("job '%1' is %2; roll it back after it ended").arg(requestId, statusName(j->status))), {});
+    if (j->checkpointName.isEmpty())
+        return done(false, err(409, QStringLiteral("no_checkpoint"), QStringLiteral("job '%1' ran without a checkpoint (checkpoint: false, or checkpoints were off)").arg(requestId)), {});
+    if (!m_workspaces->exists(j->workspaceId))
+        return done(false, err(409, QStringLiteral("checkpoint_gone"), QStringLiteral("workspace '%1' no longer exists").arg(j->workspaceId)), {});
+    // Later jobs that ran (or run) on the same workspace would be undone too.
+    int later = 0;
+    QSqlQuery q;
+    if (m_db.prepare(q, QStringLiteral("SELECT COUNT(*) FROM jobs WHERE workspace_id = ? AND seq > ? AND started_at IS NOT NULL"),
+                     {j->workspaceId, j->seq}) && q.exec() && q.next())
+        later = q.value(0).toInt();
+    if (later > 0 && !force)
+        return done(false, err(409, QStringLiteral("later_jobs"),
+                               QStringLiteral("%1 later job(s) ran on workspace '%2' after job '%3'; rolling back undoes them too: send {\"force\": true} to do it")
+                                   .arg(later).arg(j->workspaceId, requestId)),
+                    {});
+    restoreTo(j->workspaceId, j->checkpointName, {{QStringLiteral("undone_jobs"), later}, {QStringLiteral("workspace_id"), j->workspaceId}}, true, std::move(done));
+}
+
+std::optional<JobChanges> Executor::jobChanges(const QString &requestId, ExecError *error) const
+{
+    const auto j = job(requestId);
+    if (!j) {
+        if (error)
+            *error = err(404, QStringLiteral("not_found"), QStringLiteral("no job with request_id '%1'").arg(requestId));
+        return std::nullopt;
+    }
+    QFile f(m_jobs->logDir(requestId) + QStringLiteral("/changes.json"));
+    if (!f.open(QIODevice::ReadOnly)) {
+        if (error)
+            *error = err(404, QStringLiteral("not_found"),
+                         !j->stateful ? QStringLiteral("job '%1' is stateless: it changed no workspace").arg(requestId)
+                         : !isFinished(j->status) ? QStringLiteral("job '%1' is %2: its changes are known when it ends").arg(requestId, statusName(j->status))
+                                                  : QStringLiteral("no changes were recorded for job '%1'").arg(requestId));
+        return std::nullopt;
+    }
+    return JobChanges::fromJson(QJsonDocument::fromJson(f.readAll()).object());
+}
+
+// ---------------------------------------------------------------- create, clone, grow
+
+void Executor::createWorkspace(const QString &id, int sizeGb, OpDone done)
+{
+    QString why;
+    if (!WorkspaceStore::isValidId(id, &why))
+        return done(false, err(400, QStringLiteral("invalid_workspace_id"), why, QStringLiteral("id")), {});
+    if (!WorkspaceStore::isValidSize(sizeGb, &why))
+        return done(false, err(422, QStringLiteral("invalid_request"), why, QStringLiteral("size_gb")), {});
+    if (m_workspaces->exists(id))
+        return done(false, err(409, QStringLiteral("conflict"), QStringLiteral("workspace '%1' exists already").arg(id)), {});
+    const QString e = m_workspaces->addRecord(id, sizeGb);
+    if (!e.isEmpty())
+        return done(false, err(500, QStringLiteral("internal"), e), {});
+    emit workspacesChanged();
+    enqueueDiskOp(id, QStringLiteral("create"), {{QStringLiteral("size_gb"), sizeGb}}, [this, done, id, sizeGb](int code, const QJsonObject &, const QString &e) {
+        if (code != 0) {
+            if (m_scheduler.waitingFor(id) == 0)
+                m_workspaces->remove(id);
+            emit workspacesChanged();
+            return done(false, err(500, QStringLiteral("internal"), QStringLiteral("cannot create workspace '%1': %2").arg(id, e)), {});
+        }
+        emit workspacesChanged();
+        done(true, kNoError, {{QStringLiteral("id"), id}, {QStringLiteral("size_gb"), sizeGb}});
+    });
+}
+
+// The source's queue runs the copy; the new workspace (its record made already) stays busy
+// until then, so its own jobs wait behind the copy.
+void Executor::startClone(const QString &sourceId, const QString &newId, int sizeGb, OpDone done)
+{
+    const QString marker = QStringLiteral("clone-of-%1").arg(sourceId);
+    m_scheduler.markBusy(newId, marker);
+    enqueueDiskOp(sourceId, QStringLiteral("clone"),
+                  {{QStringLiteral("target"), m_backend->workspaceDiskPath(newId)}, {QStringLiteral("size_gb"), sizeGb}},
+                  [this, done, sourceId, newId, sizeGb](int code, const QJsonObject &, const QString &e) {
+                      m_scheduler.release(newId);
+                      scheduleSoon();
+                      if (code != 0) {
+                          if (m_scheduler.waitingFor(newId) == 0)
+                              m_workspaces->remove(newId);
+                          emit workspacesChanged();
+                          if (done)
+                              done(false, err(500, QStringLiteral("internal"), QStringLiteral("cannot clone '%1': %2").arg(sourceId, e)), {});
+                          return;
+                      }
+                      emit workspacesChanged();
+                      if (done)
+                          done(true, kNoError, {{QStringLiteral("id"), newId}, {QStringLiteral("source_id"), sourceId}, {QStringLiteral("size_gb"), sizeGb}});
+                  });
+}
+
+void Executor::cloneWorkspace(const QString &sourceId, const QString &newId, OpDone done)
+{
+    if (auto e = checkExisting(sourceId))
+        return done(false, *e, {});
+    QString why;
+    if (!WorkspaceStore::isValidId(newId, &why))
+        return done(false, err(400, QStringLiteral("invalid_workspace_id"), why, QStringLiteral("id")), {});
+    if (m_workspaces->exists(newId))
+        return done(false, err(409, QStringLiteral("conflict"), QStringLiteral("workspace '%1' exists already").arg(newId)), {});
+    const int size = m_workspaces->get(sourceId)->sizeGb;
+    const QString e = m_workspaces->addRecord(newId, size);
+    if (!e.isEmpty())
+        return done(false, err(500, QStringLiteral("internal"), e), {});
+    emit workspacesChanged();
+    startClone(sourceId, newId, size, std::move(done));
+}
+
+void Executor::growWorkspace(const QString &workspaceId, int sizeGb, OpDone done)
+{
+    if (auto e = checkExisting(workspaceId))
+        return done(false, *e, {});
+    QString why;
+    if (!WorkspaceStore::isValidSize(sizeGb, &why))
+        return done(false, err(422, QStringLiteral("invalid_request"), why.replace(QStringLiteral("workspace_size_gb"), QStringLiteral("size_gb")), QStringLiteral("size_gb")), {});
+    const int current = m_workspaces->get(workspaceId)->sizeGb;
+    if (sizeGb <= current)
+        return done(false, err(422, QStringLiteral("cannot_shrink"),
+                               QStringLiteral("workspace '%1' is %2 GB; size_gb must be larger (a workspace can grow, not shrink)").arg(workspaceId).arg(current),
+                               QStringLiteral("size_gb")),
+                    {});
+    enqueueDiskOp(workspaceId, QStringLiteral("resize"), {{QStringLiteral("size_gb"), sizeGb}},
+                  [this, done, workspaceId, sizeGb, current](int code, const QJsonObject &out, const QString &e) {
+                      if (code == 7)
+                          return done(false, err(422, QStringLiteral("cannot_shrink"), e, QStringLiteral("size_gb")), {});
+                      if (code != 0)
+                          return done(false, err(500, QStringLiteral("internal"), QStringLiteral("cannot grow the disk: %1").arg(e)), {});
+                      m_workspaces->setSize(workspaceId, sizeGb);
+                      emit workspacesChanged();
+                      const QJsonObject info{{QStringLiteral("id"), workspaceId}, {QStringLiteral("size_gb"), sizeGb}, {QStringLiteral("previous_size_gb"), current}};
+                      if (!out.value(QStringLiteral("disk")).toBool())
+                          return done(true, kNoError, info); // no disk yet: it is made at the new size
+                      // Then the file system, online, in a VM.
+                      TaskPtr t = newOp(workspaceId, QStringLiteral("grow"));
+                      t->opSpec.script = WorkspaceOps::script(QStringLiteral("grow.sh"));
+                      t->opSpec.workspaceSizeGb = sizeGb;
+                      t->opDone = [this, done, info](const VmResult &r, const QByteArray &o, const QByteArray &errText) {
+                          if (!succeeded(r))
+                              return done(false, guestOpError(r, errText, QString()), {});
+                          QJsonObject i = info;
+                          i.insert(QStringLiteral("filesystem_bytes"), QString::fromUtf8(o).trimmed().toDouble());
+                          emit workspacesChanged();
+                          done(true, kNoError, i);
+                      };
+                      enqueue(t);
+                  });
+}
+
+// ---------------------------------------------------------------- files
+
+void Executor::writeFile(const QString &workspaceId, const QString &path, const QByteArray &data, OpDone done)
+{
+    if (data.size() > maxUploadBytes())
+        return done(false, err(413, QStringLiteral("payload_too_large"), QStringLiteral("the file is %1 bytes; the limit is %2").arg(data.size()).arg(maxUploadBytes())), {});
+    const QString dir = m_cfg.dataDir + QStringLiteral("/runs");
+    QDir().mkpath(dir);
+    const QString spool = dir + QStringLiteral("/upload-%1-%2").arg(++m_opSeq).arg(workspaceId.left(63));
+    QFile f(spool);
+    if (!f.open(QIODevice::WriteOnly | QIODevice::Truncate) || f.write(data) != data.size()) {
+        QFile::remove(spool);
+        return done(false, err(500, QStringLiteral("internal"), QStringLiteral("cannot spool the upload to %1").arg(spool)), {});
+    }
+    f.close();
+    writeFileFromPath(workspaceId, path, spool, std::move(done));
+}
+
+void Executor::writeFileFromPath(const QString &workspaceId, const QString &path, const QString &spooledFile, OpDone done)
+{
+    auto fail = [&](const ExecError &e) {
+        QFile::remove(spooledFile);
+        done(false, e, {});
+    };
+    ExecError e;
+    const auto rel = WorkspaceOps::normalisePath(path, &e);
+    if (!rel)
+        return fail(e);
+    if (rel->isEmpty())
+        return fail(err(400, QStringLiteral("invalid_path"), QStringLiteral("path must name a file in the workspace, e.g. ?path=data/in.csv"), QStringLiteral("path")));
+    const qint64 bytes = QFileInfo(spooledFile).size();
+    if (bytes > maxUploadBytes())
+        return fail(err(413, QStringLiteral("payload_too_large"), QStringLiteral("the file is %1 bytes; the limit is %2").arg(bytes).arg(maxUploadBytes())));
+    if (auto bad = checkExisting(workspaceId))
+        return fail(*bad);
+    const QString spool = spooledFile;
+    TaskPtr t = newOp(workspaceId, QStringLiteral("write"));
+    t->opSpec.script = WorkspaceOps::script(QStringLiteral("write.sh"));
+    t->opSpec.env = {{QStringLiteral("MAGPIE_PATH"), *rel}};
+    t->opSpec.stdinPath = spool;
+    t->opSpec.createWorkspace = true; // a workspace whose first job has not run gets its disk now
+    t->opSpec.workspaceSizeGb = m_workspaces->get(workspaceId)->sizeGb;
+    t->onEnd = [spool] { QFile::remove(spool); };
+    const QString shown = *rel;
+    t->opDone = [this, done, shown, bytes, workspaceId](const VmResult &r, const QByteArray &, const QByteArray &errText) {
+        if (!succeeded(r))
+            return done(false, guestOpError(r, errText, shown), {});
+        emit workspacesChanged();
+        done(true, kNoError, {{QStringLiteral("workspace_id"), workspaceId}, {QStringLiteral("path"), shown}, {QStringLiteral("size"), double(bytes)}});
+    };
+    enqueue(t);
+}
+
+void Executor::deleteFile(const QString &workspaceId, const QString &path, OpDone done)
+{
+    ExecError e;
+    const auto rel = WorkspaceOps::normalisePath(path, &e);
+    if (!rel)
+        return done(false, e, {});
+    if (rel->isEmpty())
+        return done(false, err(400, QStringLiteral("invalid_path"), QStringLiteral("the workspace root cannot be deleted; name a file or folder in it"), QStringLiteral("path")), {});
+    if (auto bad = checkExisting(workspaceId))
+        return done(false, *bad, {});
+    TaskPtr t = newOp(workspaceId, QStringLiteral("delete"));
+    t->opNeedsDisk = true; // no disk yet: nothing to delete
+    t->opNoDiskExit = 4;
+    t->opSpec.script = WorkspaceOps::script(QStringLiteral("delete.sh"));
+    t->opSpec.env = {{QStringLiteral("MAGPIE_PATH"), *rel}};
+    const QString shown = *rel;
+    t->opDone = [this, done, shown, workspaceId](const VmResult &r, const QByteArray &, const QByteArray &errText) {
+        if (!succeeded(r))
+            return done(false, guestOpError(r, errText, shown), {});
+        emit workspacesChanged();
+        done(true, kNoError, {{QStringLiteral("workspace_id"), workspaceId}, {QStringLiteral("deleted"), shown}});
+    };
+    enqueue(t);
+}
+
+// ---------------------------------------------------------------- export, import
+
+void Executor::exportWorkspace(const QString &workspaceId, const QString &targetTarGz, OpDone done)
+{
+    if (auto bad = checkExisting(workspaceId))
+        return done(false, *bad, {});
+    auto out = std::make_shared<QFile>(targetTarGz);
+    if (!out->open(QIODevice::WriteOnly | QIODevice::Truncate))
+        return done(false, err(500, QStringLiteral("internal"), QStringLiteral("cannot write %1: %2").arg(targetTarGz, out->errorString())), {});
+    TaskPtr t = newOp(workspaceId, QStringLiteral("export"));
+    t->opSpec.script = WorkspaceOps::script(QStringLiteral("export.sh"));
+    t->opSpec.createWorkspace = true;
+    t->opSpec.workspaceSizeGb = m_workspaces->get(workspaceId)->sizeGb;
+    t->opOutFile = out;
+    t->opDone = [done, targetTarGz, workspaceId](const VmResult &r, const QByteArray &, const QByteArray &errText) {
+        if (!succeeded(r)) {
+            QFile::remove(targetTarGz);
+            return done(false, guestOpError(r, errText, QString()), {});
+        }
+        done(true, kNoError, {{QStringLiteral("workspace_id"), workspaceId}, {QStringLiteral("bytes"), double(QFileInfo(targetTarGz).size())}});
+    };
+    enqueue(t);
+}
+
+namespace {
+// Lists the archive's member names on the host (GNU tar, names kept as stored with -P) and
+// rejects absolute paths and "..". Empty string: acceptable.
+QString validateArchive(const QString &archive)
+{
+    QProcess p;
+    p.setProcessChannelMode(QProcess::SeparateChannels);
+    p.start(findTool(QStringLiteral("tar")).isEmpty() ? QStringLiteral("tar") : findTool(QStringLiteral("tar")),
+            {QStringLiteral("--quoting-style=escape"), QStringLiteral("-tPzf"), archive});
+    if (!p.waitForStarted(10000))
+        return QStringLiteral("cannot run tar on the host to check the archive");
+    QByteArray pending;
+    int entries = 0;
+    QString bad;
+    auto check = [&](const QByteArray &line) {
+        if (line.isEmpty() || !bad.isEmpty())
+            return;
+        ++entries;
+        const QString name = QString::fromUtf8(line);
+        if (name.startsWith(QLatin1Char('/')))
+            bad = QStringLiteral("the archive holds an absolute path: '%1'").arg(name.left(200));
+        for (const QString &part : name.split(QLatin1Char('/')))
+            if (part == QLatin1String(".."))
+                bad = QStringLiteral("the archive holds a path with '..': '%1'").arg(name.left(200));
+    };
+    while (p.state() != QProcess::NotRunning || p.bytesAvailable() > 0) {
+        if (p.bytesAvailable() <= 0)
+            p.waitForReadyRead(1000);
+        pending += p.readAllStandardOutput();
+        int nl;
+        while ((nl = pending.indexOf('\n')) >= 0) {
+            check(pending.left(nl));
+            pending.remove(0, nl + 1);
+        }
+        if (p.state() == QProcess::NotRunning && p.bytesAvailable() <= 0)
+            break;
+    }
+    p.waitForFinished(600000);
+    check(pending);
+    if (!bad.isEmpty())
+        return bad;
+    if (p.exitStatus() != QProcess::NormalExit || p.exitCode() != 0)
+        return QStringLiteral("not a readable .tar.gz archive: %1").arg(QString::fromUtf8(p.readAllStandardError()).trimmed().left(300));
+    return QString();
+}
+} // namespace
+
+void Executor::importWorkspace(const QString &newId, int sizeGb, const QString &archiveTarGz, OpDone done)
+{
+    QString why;
+    if (!WorkspaceStore::isValidId(newId, &why))
+        return done(false, err(400, QStringLiteral("invalid_workspace_id"), why, QStringLiteral("id")), {});
+    if (!WorkspaceStore::isValidSize(sizeGb, &why))
+        return done(false, err(422, QStringLiteral("invalid_request"), why.replace(QStringLiteral("workspace_size_gb"), QStringLiteral("size_gb")), QStringLiteral("size_gb")), {});
+    if (m_workspaces->exists(newId))
+        return done(false, err(409, QStringLiteral("conflict"), QStringLiteral("workspace '%1' exists already").arg(newId)), {});
+    if (!QFileInfo(archiveTarGz).isFile())
+        return done(false, err(400, QStringLiteral("invalid_archive"), QStringLiteral("no archive at %1").arg(archiveTarGz)), {});
+    auto *watcher = new QFutureWatcher<QString>(this);
+    connect(watcher, &QFutureWatcher<QString>::finished, this, [this, watcher, newId, sizeGb, archiveTarGz, done] {
+        const QString bad = watcher->result();
+        watcher->deleteLater();
+        if (!bad.isEmpty())
+            return done(false, err(400, QStringLiteral("invalid_archive"), bad), {});
+        if (m_workspaces->exists(newId)) // made meanwhile
+            return done(false, err(409, QStringLiteral("conflict"), QStringLiteral("workspace '%1' exists already").arg(newId)), {});
+        const QString e = m_workspaces->addRecord(newId, sizeGb);
+        if (!e.isEmpty())
+            return done(false, err(500, QStringLiteral("internal"), e), {});
+        emit workspacesChanged();
+        TaskPtr t = newOp(newId, QStringLiteral("import"));
+        t->opSpec.script = WorkspaceOps::script(QStringLiteral("import.sh"));
+        t->opSpec.stdinPath = archiveTarGz;
+        t->opSpec.createWorkspace = true;
+        t->opSpec.workspaceSizeGb = sizeGb;
+        t->opDone = [this, done, newId, sizeGb](const VmResult &r, const QByteArray &, const QByteArray &errText) {
+            if (!succeeded(r)) {
+                if (m_scheduler.waitingFor(newId) == 0)
+                    m_workspaces->remove(newId);
+                emit workspacesChanged();
+                return done(false, guestOpError(r, errText, QString()), {});
+            }
+            emit workspacesChanged();
+            done(true, kNoError, {{QStringLiteral("id"), newId}, {QStringLiteral("size_gb"), sizeGb}});
+        };
+        enqueue(t);
+    });
+    watcher->setFuture(QtConcurrent::run([archiveTarGz] { return validateArchive(archiveTarGz); }));
+}
+
+} // namespace magpie
