@@ -244,14 +244,10 @@ std::optional<JobRecord> Executor::submit(const JobRequest &request, ExecError *
             *error = execError(500, QStringLiteral("internal"), err.isEmpty() ? m_db.error() : err);
         return std::nullopt;
     }
-<<<<<<< HEAD
     // The log folder is made when the job starts: creating it here cost more than the rest of
     // a submission together (bench/BenchSubmit; readers treat a missing folder as no output).
-=======
-    m_jobs->prepareLogs(j.requestId);
     if (cloneFromBase)
         startClone(j.baseWorkspaceId, j.workspaceId, j.workspaceSizeGb, nullptr);
->>>>>>> ws-core
     auto t = std::make_shared<Task>();
     t->kind = Task::Job;
     t->id = j.requestId;
