@@ -40,6 +40,7 @@ MainWindow::MainWindow(Executor &executor, EndpointControl *endpoint, SettingsSt
 {
     setObjectName(QStringLiteral("mainWindow"));
     setWindowTitle(tr("Magpie Desktop"));
+    m_ex.setCheckpoints(m_settings.checkpoints, m_settings.keepCheckpoints); // saved by SettingsDialog
     setWindowIcon(appIcon());
     resize(1180, 760);
 

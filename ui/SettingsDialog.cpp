@@ -134,6 +134,25 @@ SettingsDialog::SettingsDialog(Executor &executor, EndpointControl *endpoint, Se
                     "keepInfo"));
     v->addWidget(histBox);
 
+    // ---- workspaces: checkpoints before stateful jobs
+    auto *wsBox = new QGroupBox(tr("Workspaces"), this);
+    auto *wsf = new QFormLayout(wsBox);
+    m_checkpoints = new QCheckBox(tr("&Checkpoint before each stateful job"), wsBox);
+    m_checkpoints->setObjectName(QStringLiteral("checkpointsCheck"));
+    m_checkpoints->setChecked(current.checkpoints);
+    wsf->addRow(m_checkpoints);
+    m_keepCheckpoints = new QSpinBox(wsBox);
+    m_keepCheckpoints->setObjectName(QStringLiteral("keepCheckpointsSpin"));
+    m_keepCheckpoints->setRange(1, 1000);
+    m_keepCheckpoints->setSuffix(tr(" per workspace"));
+    m_keepCheckpoints->setValue(qMax(1, current.keepCheckpoints));
+    wsf->addRow(tr("Kee&p the last:"), m_keepCheckpoints);
+    connect(m_checkpoints, &QCheckBox::toggled, m_keepCheckpoints, &QWidget::setEnabled);
+    m_keepCheckpoints->setEnabled(current.checkpoints);
+    wsf->addRow(note(wsBox, tr("A checkpoint lets you roll a job back (its details, Changes tab). It costs little until blocks change; older ones are pruned."),
+                     "checkpointsInfo"));
+    v->addWidget(wsBox);
+
     // ---- window
     auto *winBox = new QGroupBox(tr("Window"), this);
     auto *wf = new QFormLayout(winBox);
@@ -337,6 +356,8 @@ WindowSettings SettingsDialog::settings() const
     s.defaultMemoryMb = m_memory->value();
     s.keepJobs = m_keepJobs->value();
     s.keepDays = m_keepDays->value();
+    s.checkpoints = m_checkpoints->isChecked();
+    s.keepCheckpoints = m_keepCheckpoints->value();
     s.accel = AccelMode(m_accel->currentData().toInt());
     s.theme = m_theme->currentData().toString();
     s.closeToTray = m_tray->isChecked();
@@ -364,6 +385,7 @@ bool SettingsDialog::apply()
     m_ex.setMaxParallel(s.maxParallel);
     m_ex.setDefaults(s.defaultVcpus, s.defaultMemoryMb);
     m_ex.setRetention(s.keepJobs, s.keepDays);
+    m_ex.setCheckpoints(s.checkpoints, s.keepCheckpoints);
     if (s.accel != m_ex.accelMode())
         m_ex.setAccelMode(s.accel);
     bool ok = true;
