@@ -105,14 +105,14 @@ class TestWorkspaceDialogs : public QObject
         QCOMPARE(m_view->currentWorkspaceId(), kWs);
     }
 
-    FileBrowser *openBrowser()
+    void openBrowser(FileBrowser **out)
     {
         selectWorkspaceRow();
-        if (!test::triggerAction(m_view.get(), QStringLiteral("browseAction")))
-            return nullptr;
-        auto *b = m_view->browse(kWs);
+        QVERIFY(test::triggerAction(m_view.get(), QStringLiteral("browseAction")));
+        auto *b = m_view->window()->findChild<FileBrowser *>(QStringLiteral("fileBrowser"));
+        QVERIFY(b && b->isVisible());
         QTRY_VERIFY_WITH_TIMEOUT(!b->isBusy(), 300000);
-        return b;
+        *out = b;
     }
 
 private slots:
@@ -140,7 +140,8 @@ private slots:
     // The Upload button opens a file picker; the picked file lands in the workspace.
     void uploadByButtonAndDrop()
     {
-        FileBrowser *b = openBrowser();
+        FileBrowser *b = nullptr;
+        openBrowser(&b);
         QVERIFY(b);
         const QByteArray bytes = QByteArray("hello from the upload button\n") + QByteArray(70000, 'x');
         const QString local = writeLocal(QStringLiteral("hello.txt"), bytes);
@@ -151,7 +152,12 @@ private slots:
         QFileDialog *picker = b->uploadDialog();
         QVERIFY(picker && picker->isVisible());
         picker->selectFile(local);
-        picker->accept();
+        QPushButton *uploadInPicker = nullptr;
+        for (QPushButton *pb : picker->findChildren<QPushButton *>())
+            if (pb->text() == QLatin1String("Upload"))
+                uploadInPicker = pb;
+        QVERIFY(uploadInPicker && uploadInPicker->isEnabled());
+        QTest::mouseClick(uploadInPicker, Qt::LeftButton);
         QTRY_COMPARE_WITH_TIMEOUT(uploaded.count(), 1, 300000);
         QCOMPARE(uploaded.at(0).at(0).toString(), QStringLiteral("hello.txt"));
         QCOMPARE(read(QStringLiteral("hello.txt")), std::optional<QByteArray>(bytes));

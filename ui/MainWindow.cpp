@@ -13,6 +13,7 @@
 #include "Theme.h"
 #include "TrayNotificationBackend.h"
 #include "UiFormat.h"
+#include "WorkspaceActions.h"
 #include "WorkspacesView.h"
 
 #include <QAction>
@@ -170,6 +171,10 @@ void MainWindow::buildActions()
     ws->addAction(m_workspaces->browseAction());
     ws->addAction(m_workspaces->cleanupAction());
     ws->addAction(m_workspaces->showJobsAction());
+    ws->addSeparator();
+    ws->addActions(m_workspaces->lifecycle()->actions());        // Snapshots, Clone, Grow, Export
+    ws->addAction(m_workspaces->lifecycle()->importAction());
+    ws->addAction(m_workspaces->lifecycle()->newWorkspaceAction());
     ws->addSeparator();
     ws->addAction(m_workspaces->deleteAction());
 
