@@ -176,6 +176,8 @@ int Headless::start()
     cfg.maxParallel = m_opt.maxParallel;
     cfg.keepJobs = m_opt.keepJobs;
     cfg.keepDays = m_opt.keepDays;
+    cfg.checkpoints = m_opt.checkpoints;
+    cfg.keepCheckpoints = m_opt.keepCheckpoints;
     if (m_opt.accel) // an explicit --accel beats MAGPIE_ACCEL, which the executor also reads
         qunsetenv("MAGPIE_ACCEL");
     cfg.accel = m_opt.accel ? *m_opt.accel : accelModeFromEnvironment(AccelMode::Auto);

@@ -31,6 +31,8 @@ struct HeadlessOptions {
     std::optional<AccelMode> accel;        // unset: MAGPIE_ACCEL, else auto
     int keepJobs = 0;                      // history retention (0: no limit)
     int keepDays = 0;
+    bool checkpoints = true;               // a snapshot before every stateful job (issue 11)
+    int keepCheckpoints = 10;              // per workspace
 };
 
 class Headless : public QObject

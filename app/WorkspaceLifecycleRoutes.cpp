@@ -301,7 +301,7 @@ struct FileStream : QObject {
     HttpResponder r;
     void pump()
     {
-        while (r.alive() && r.pendingBytes() < http::HttpLimits().streamLowWater) {
+        while (r.streaming() && r.pendingBytes() < http::HttpLimits().streamLowWater) {
             const QByteArray piece = file.read(256 * 1024);
             if (piece.isEmpty()) {
                 r.end();
@@ -310,7 +310,7 @@ struct FileStream : QObject {
             if (!r.write(piece))
                 return finish();
         }
-        if (!r.alive())
+        if (!r.streaming())
             finish();
     }
     void finish()

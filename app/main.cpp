@@ -69,7 +69,13 @@ int main(int argc, char **argv)
     const QCommandLineOption keepDaysOpt(QStringLiteral("keep-days"),
                                          QStringLiteral("History retention: remove finished jobs older than D days (0: never)."),
                                          QStringLiteral("D"));
-    parser.addOptions({headlessOpt, dataDirOpt, listenOpt, maxParallelOpt, accelOpt, keepJobsOpt, keepDaysOpt});
+    const QCommandLineOption checkpointsOpt(QStringLiteral("checkpoints"),
+                                            QStringLiteral("Snapshot a workspace before every stateful job (roll back with POST /jobs/{id}/rollback). Default: on."),
+                                            QStringLiteral("on|off"));
+    const QCommandLineOption keepCheckpointsOpt(QStringLiteral("keep-checkpoints"),
+                                                QStringLiteral("Checkpoints kept per workspace, older ones pruned (0: none kept). Default: 10."),
+                                                QStringLiteral("N"));
+    parser.addOptions({headlessOpt, dataDirOpt, listenOpt, maxParallelOpt, accelOpt, keepJobsOpt, keepDaysOpt, checkpointsOpt, keepCheckpointsOpt});
     parser.process(app); // --help, --version and unknown options end here
 
     if (!parser.isSet(headlessOpt)) {
@@ -109,6 +115,23 @@ int main(int argc, char **argv)
             return Headless::Usage;
         }
         *target = n;
+    }
+    if (parser.isSet(checkpointsOpt)) {
+        const QString v = parser.value(checkpointsOpt);
+        if (v != QLatin1String("on") && v != QLatin1String("off")) {
+            std::fprintf(stderr, "magpie-desktop: --checkpoints must be on or off\n");
+            return Headless::Usage;
+        }
+        opt.checkpoints = v == QLatin1String("on");
+    }
+    if (parser.isSet(keepCheckpointsOpt)) {
+        bool ok = false;
+        const int n = parser.value(keepCheckpointsOpt).toInt(&ok);
+        if (!ok || n < 0 || n > 1000) {
+            std::fprintf(stderr, "magpie-desktop: --keep-checkpoints must be a whole number from 0 to 1000\n");
+            return Headless::Usage;
+        }
+        opt.keepCheckpoints = n;
     }
     Headless server(opt);
     return server.exec();
