@@ -44,7 +44,7 @@ class TestWorkspaceDialogs : public QObject
     std::unique_ptr<WorkspacesView> m_view;
 
     // Runs one executor operation and waits for its answer.
-    bool op(const std::function<void(OpDone)> &call, ExecError *error = nullptr, int ms = 300000)
+    bool op(const std::function<void(OpDone)> &call, ExecError *error = nullptr, int ms = 240000)
     {
         bool done = false, ok = false;
         call([&](bool o, const ExecError &e, const QJsonObject &) {
@@ -68,7 +68,7 @@ class TestWorkspaceDialogs : public QObject
             if (!err)
                 out = data;
         });
-        QDeadlineTimer until(300000);
+        QDeadlineTimer until(240000);
         while (!done && !until.hasExpired())
             QTest::qWait(50);
         return out;
@@ -111,7 +111,7 @@ class TestWorkspaceDialogs : public QObject
         QVERIFY(test::triggerAction(m_view.get(), QStringLiteral("browseAction")));
         auto *b = m_view->window()->findChild<FileBrowser *>(QStringLiteral("fileBrowser"));
         QVERIFY(b && b->isVisible());
-        QTRY_VERIFY_WITH_TIMEOUT(!b->isBusy(), 300000);
+        QTRY_VERIFY_WITH_TIMEOUT(!b->isBusy(), 240000);
         *out = b;
     }
 
@@ -158,7 +158,7 @@ private slots:
                 uploadInPicker = pb;
         QVERIFY(uploadInPicker && uploadInPicker->isEnabled());
         QTest::mouseClick(uploadInPicker, Qt::LeftButton);
-        QTRY_COMPARE_WITH_TIMEOUT(uploaded.count(), 1, 300000);
+        QTRY_COMPARE_WITH_TIMEOUT(uploaded.count(), 1, 240000);
         QCOMPARE(uploaded.at(0).at(0).toString(), QStringLiteral("hello.txt"));
         QCOMPARE(read(QStringLiteral("hello.txt")), std::optional<QByteArray>(bytes));
 
@@ -175,11 +175,11 @@ private slots:
         QDropEvent drop(QPointF(at), Qt::CopyAction, mime, Qt::LeftButton, Qt::NoModifier);
         QApplication::sendEvent(vp, &drop);
         QVERIFY(drop.isAccepted());
-        QTRY_COMPARE_WITH_TIMEOUT(uploaded.count(), 3, 300000);
+        QTRY_COMPARE_WITH_TIMEOUT(uploaded.count(), 3, 240000);
         QCOMPARE(read(QStringLiteral("keep.txt")), std::optional<QByteArray>("line 1\n"));
         delete mime;
-        QTRY_VERIFY_WITH_TIMEOUT(!b->isBusy(), 300000);
-        QTRY_VERIFY_WITH_TIMEOUT(b->itemFor(QStringLiteral("gone.txt")), 300000);
+        QTRY_VERIFY_WITH_TIMEOUT(!b->isBusy(), 240000);
+        QTRY_VERIFY_WITH_TIMEOUT(b->itemFor(QStringLiteral("gone.txt")), 240000);
     }
 
     // Snapshot taken in the dialog; a file deleted through the browser (with its confirmation)
@@ -192,13 +192,13 @@ private slots:
         if (!d)
             d = m_view->lifecycle()->snapshots(kWs);
         QVERIFY(d);
-        QTRY_VERIFY_WITH_TIMEOUT(!d->isBusy(), 300000);
+        QTRY_VERIFY_WITH_TIMEOUT(!d->isBusy(), 240000);
         QVERIFY(!d->takeButton()->isEnabled()); // no name yet
         QTest::keyClicks(d->nameEdit(), QStringLiteral("good-state"));
         QVERIFY(d->takeButton()->isEnabled());
         QSignalSpy loaded(d, &SnapshotsDialog::loaded);
         QTest::mouseClick(d->takeButton(), Qt::LeftButton);
-        QTRY_VERIFY_WITH_TIMEOUT(loaded.count() >= 1 && !d->isBusy(), 300000);
+        QTRY_VERIFY_WITH_TIMEOUT(loaded.count() >= 1 && !d->isBusy(), 240000);
         QTreeWidgetItem *snap = findItem(d->list(), 0, SnapshotsDialog::NameRole, QStringLiteral("good-state"));
         QVERIFY2(snap, qPrintable(d->statusLabel()->text()));
 
@@ -207,13 +207,13 @@ private slots:
         MessageBox::setNextAnswer(MessageBox::Ok);
         QTest::keyClicks(d->nameEdit(), QStringLiteral("good-state"));
         QTest::keyClick(d->nameEdit(), Qt::Key_Return);
-        QTRY_VERIFY_WITH_TIMEOUT(MessageBox::count() == boxes + 1, 300000);
+        QTRY_VERIFY_WITH_TIMEOUT(MessageBox::count() == boxes + 1, 240000);
         QVERIFY2(MessageBox::lastText().contains(QLatin1String("failed")), qPrintable(MessageBox::lastText()));
-        QTRY_VERIFY_WITH_TIMEOUT(!d->isBusy(), 300000);
+        QTRY_VERIFY_WITH_TIMEOUT(!d->isBusy(), 240000);
 
         // Delete gone.txt in the file browser, answering its confirmation.
         FileBrowser *b = m_view->browse(kWs);
-        QTRY_VERIFY_WITH_TIMEOUT(!b->isBusy(), 300000);
+        QTRY_VERIFY_WITH_TIMEOUT(!b->isBusy(), 240000);
         QTreeWidgetItem *gone = b->itemFor(QStringLiteral("gone.txt"));
         QVERIFY(gone);
         clickItem(b->tree(), gone);
@@ -222,7 +222,7 @@ private slots:
         MessageBox::setNextAnswer(MessageBox::Action);
         QTest::mouseClick(b->deleteButton(), Qt::LeftButton);
         QVERIFY2(MessageBox::lastText().contains(QLatin1String("gone.txt")), qPrintable(MessageBox::lastText()));
-        QTRY_COMPARE_WITH_TIMEOUT(deleted.count(), 1, 300000);
+        QTRY_COMPARE_WITH_TIMEOUT(deleted.count(), 1, 240000);
         QVERIFY(!read(QStringLiteral("gone.txt")));
 
         // Restore good-state: the file is back, byte for byte.
@@ -234,10 +234,10 @@ private slots:
         MessageBox::setNextAnswer(MessageBox::Action);
         QTest::mouseClick(d->restoreButton(), Qt::LeftButton);
         QVERIFY2(MessageBox::lastText().contains(QLatin1String("will be lost")), qPrintable(MessageBox::lastText()));
-        QTRY_COMPARE_WITH_TIMEOUT(done.count(), 1, 300000);
+        QTRY_COMPARE_WITH_TIMEOUT(done.count(), 1, 240000);
         QCOMPARE(done.at(0).at(1).toBool(), true);
         QCOMPARE(read(QStringLiteral("gone.txt")), std::optional<QByteArray>("this file will be deleted\n"));
-        QTRY_VERIFY_WITH_TIMEOUT(!d->isBusy(), 300000);
+        QTRY_VERIFY_WITH_TIMEOUT(!d->isBusy(), 240000);
         QVERIFY(findItem(d->list(), 0, SnapshotsDialog::NameRole, QStringLiteral("good-state")));
         d->close();
     }
@@ -253,7 +253,7 @@ private slots:
         ExecError e;
         const auto j = m_ex->submit(r, &e);
         QVERIFY2(j, qPrintable(e.message));
-        QVERIFY(test::waitFinished(*m_ex, j->requestId, 300000));
+        QVERIFY(test::waitFinished(*m_ex, j->requestId, 240000));
         QCOMPARE(m_ex->job(j->requestId)->exitCode, 0);
 
         JobDetail detail(*m_ex);
@@ -281,7 +281,7 @@ private slots:
         QTest::mouseClick(ch->rollbackButton(), Qt::LeftButton);
         QVERIFY2(MessageBox::lastText().contains(kWs), qPrintable(MessageBox::lastText()));
         QVERIFY(!MessageBox::lastText().contains(QLatin1String("undone too"))); // no later job
-        QTRY_COMPARE_WITH_TIMEOUT(rolled.count(), 1, 300000);
+        QTRY_COMPARE_WITH_TIMEOUT(rolled.count(), 1, 240000);
         QCOMPARE(rolled.at(0).at(1).toInt(), 0);
         QCOMPARE(read(QStringLiteral("gone.txt")), std::optional<QByteArray>("this file will be deleted\n"));
         QCOMPARE(read(QStringLiteral("keep.txt")), std::optional<QByteArray>("line 1\n"));
@@ -310,7 +310,7 @@ private slots:
         QVERIFY(g->okButton()->isEnabled());
         QSignalSpy grown(g, &GrowDialog::grown);
         QTest::mouseClick(g->okButton(), Qt::LeftButton);
-        QTRY_COMPARE_WITH_TIMEOUT(grown.count(), 1, 300000);
+        QTRY_COMPARE_WITH_TIMEOUT(grown.count(), 1, 240000);
         QCOMPARE(m_ex->workspace(kWs)->info.sizeGb, 2);
         QCOMPARE(read(QStringLiteral("keep.txt")), std::optional<QByteArray>("line 1\n"));
     }

@@ -132,26 +132,20 @@ SettingsDialog::SettingsDialog(Executor &executor, EndpointControl *endpoint, Se
     hf->addRow(tr("Keep &for:"), m_keepDays);
     hf->addRow(note(histBox, tr("Older finished jobs lose their record and logs. Queued and running jobs, and workspaces, are never removed."),
                     "keepInfo"));
-    v->addWidget(histBox);
-
-    // ---- workspaces: checkpoints before stateful jobs
-    auto *wsBox = new QGroupBox(tr("Workspaces"), this);
-    auto *wsf = new QFormLayout(wsBox);
-    m_checkpoints = new QCheckBox(tr("&Checkpoint before each stateful job"), wsBox);
+    // Checkpoints before stateful jobs (a rollback point each; the newest N per workspace kept).
+    m_checkpoints = new QCheckBox(tr("&Checkpoint each workspace before a stateful job, keeping the last"), histBox);
     m_checkpoints->setObjectName(QStringLiteral("checkpointsCheck"));
     m_checkpoints->setChecked(current.checkpoints);
-    wsf->addRow(m_checkpoints);
-    m_keepCheckpoints = new QSpinBox(wsBox);
+    m_checkpoints->setToolTip(tr("A checkpoint lets you roll a job back (its details, Changes tab). It costs little until blocks change; older ones are pruned."));
+    m_keepCheckpoints = new QSpinBox(histBox);
     m_keepCheckpoints->setObjectName(QStringLiteral("keepCheckpointsSpin"));
     m_keepCheckpoints->setRange(1, 1000);
-    m_keepCheckpoints->setSuffix(tr(" per workspace"));
     m_keepCheckpoints->setValue(qMax(1, current.keepCheckpoints));
-    wsf->addRow(tr("Kee&p the last:"), m_keepCheckpoints);
-    connect(m_checkpoints, &QCheckBox::toggled, m_keepCheckpoints, &QWidget::setEnabled);
     m_keepCheckpoints->setEnabled(current.checkpoints);
-    wsf->addRow(note(wsBox, tr("A checkpoint lets you roll a job back (its details, Changes tab). It costs little until blocks change; older ones are pruned."),
-                     "checkpointsInfo"));
-    v->addWidget(wsBox);
+    connect(m_checkpoints, &QCheckBox::toggled, m_keepCheckpoints, &QWidget::setEnabled);
+    hf->addRow(m_checkpoints, m_keepCheckpoints);
+    v->addWidget(histBox);
+
 
     // ---- window
     auto *winBox = new QGroupBox(tr("Window"), this);
