@@ -41,7 +41,6 @@ SnapshotsDialog::SnapshotsDialog(Executor &executor, QString workspaceId, QWidge
     m_name->setValidator(new QRegularExpressionValidator(QRegularExpression(QStringLiteral("[A-Za-z0-9._-]{0,64}")), m_name));
     m_take = new QPushButton(style()->standardIcon(QStyle::SP_DialogSaveButton), tr("&Take snapshot"), this);
     m_take->setObjectName(QStringLiteral("takeSnapshotButton"));
-    m_take->setDefault(true); // Enter in the name field takes it
     takeRow->addWidget(m_name, 1);
     takeRow->addWidget(m_take);
     v->addLayout(takeRow);
@@ -60,6 +59,11 @@ SnapshotsDialog::SnapshotsDialog(Executor &executor, QString workspaceId, QWidge
 
     connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::close);
     connect(m_take, &QPushButton::clicked, this, [this] { take(m_name->text().trimmed()); });
+    // Enter in the name field takes the snapshot, whichever button had the focus last: no
+    // button of this dialog is a default one.
+    for (QPushButton *b : findChildren<QPushButton *>())
+        b->setAutoDefault(false);
+    connect(m_name, &QLineEdit::returnPressed, this, [this] { take(m_name->text().trimmed()); });
     connect(m_name, &QLineEdit::textChanged, this, &SnapshotsDialog::updateButtons);
     connect(m_restore, &QPushButton::clicked, this, &SnapshotsDialog::restoreSelected);
     connect(m_delete, &QPushButton::clicked, this, &SnapshotsDialog::deleteSelected);
