@@ -42,12 +42,28 @@ Settings GuiSettingsStore::fromWindow(const ui::WindowSettings &w)
 
 ui::WindowSettings GuiSettingsStore::load() const
 {
-    return toWindow(Settings::load());
+    ui::WindowSettings w = toWindow(Settings::load());
+    // Checkpoints before stateful jobs (issue 11): the window's own keys in the settings file.
+    auto st = Settings::store();
+    w.checkpoints = st->value(QStringLiteral("workspaces/checkpoints"), true).toBool();
+    w.keepCheckpoints = qBound(1, st->value(QStringLiteral("workspaces/keepCheckpoints"), 10).toInt(), 1000);
+    return w;
 }
 
 bool GuiSettingsStore::save(const ui::WindowSettings &settings, QString *error)
 {
-    return fromWindow(settings).save(error);
+    if (!fromWindow(settings).save(error))
+        return false;
+    auto st = Settings::store();
+    st->setValue(QStringLiteral("workspaces/checkpoints"), settings.checkpoints);
+    st->setValue(QStringLiteral("workspaces/keepCheckpoints"), settings.keepCheckpoints);
+    st->sync();
+    if (st->status() != QSettings::NoError) {
+        if (error)
+            *error = QStringLiteral("cannot write %1").arg(st->fileName());
+        return false;
+    }
+    return true;
 }
 
 std::unique_ptr<QSettings> GuiSettingsStore::stateStore() const

@@ -2,9 +2,13 @@
 
 #include "DialogPlacement.h"
 #include "FolderCache.h"
+#include "MessageBox.h"
 #include "UiFormat.h"
 
 #include <QDialogButtonBox>
+#include <QDragEnterEvent>
+#include <QDropEvent>
+#include <QMimeData>
 #include <QDir>
 #include <QFileDialog>
 #include <QFileInfo>
@@ -57,6 +61,14 @@ FileBrowser::FileBrowser(Executor &executor, QString workspaceId, FolderCache *c
     m_download = buttons->addButton(tr("&Download…"), QDialogButtonBox::ActionRole);
     m_download->setObjectName(QStringLiteral("downloadButton"));
     m_download->setIcon(style()->standardIcon(QStyle::SP_DialogSaveButton));
+    m_upload = buttons->addButton(tr("&Upload…"), QDialogButtonBox::ActionRole);
+    m_upload->setObjectName(QStringLiteral("uploadButton"));
+    m_upload->setIcon(style()->standardIcon(QStyle::SP_ArrowUp));
+    m_upload->setToolTip(tr("Copy files from this computer into the selected folder (up to %1 each; or drop them on the list)")
+                             .arg(formatBytes(Executor::maxUploadBytes())));
+    m_delete = buttons->addButton(tr("De&lete…"), QDialogButtonBox::ActionRole);
+    m_delete->setObjectName(QStringLiteral("deleteFileButton"));
+    m_delete->setIcon(style()->standardIcon(QStyle::SP_TrashIcon));
     m_refresh = buttons->addButton(tr("&Refresh"), QDialogButtonBox::ActionRole);
     m_refresh->setIcon(style()->standardIcon(QStyle::SP_BrowserReload));
     buttons->addButton(QDialogButtonBox::Close);
@@ -65,6 +77,10 @@ FileBrowser::FileBrowser(Executor &executor, QString workspaceId, FolderCache *c
     connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::close);
     connect(m_download, &QPushButton::clicked, this, &FileBrowser::downloadSelected);
     connect(m_refresh, &QPushButton::clicked, this, [this] { reload(); });
+    connect(m_upload, &QPushButton::clicked, this, &FileBrowser::openUploadDialog);
+    connect(m_delete, &QPushButton::clicked, this, &FileBrowser::deleteSelected);
+    m_tree->viewport()->setAcceptDrops(true);
+    m_tree->viewport()->installEventFilter(this);
     connect(m_tree, &QTreeWidget::itemExpanded, this, &FileBrowser::onExpanded);
     // Download follows the selection (not the current item, which a Ctrl+click leaves behind).
     connect(m_tree, &QTreeWidget::itemSelectionChanged, this, &FileBrowser::updateButtons);
@@ -246,6 +262,9 @@ void FileBrowser::updateButtons()
     QTreeWidgetItem *it = sel.isEmpty() ? nullptr : sel.first();
     const bool file = it && it->data(0, TypeRole).toString() == QLatin1String("file");
     m_download->setEnabled(file);
+    m_delete->setEnabled(it != nullptr && !it->data(0, PathRole).toString().isEmpty());
+    m_delete->setToolTip(m_delete->isEnabled() ? tr("Delete /workspace/%1 (asks first)").arg(it->data(0, PathRole).toString())
+                                               : tr("Select a file or folder to delete it"));
     m_download->setToolTip(file ? tr("Save a copy of %1 on this computer").arg(it->data(0, PathRole).toString())
                                 : tr("Select a file to download it"));
 }
@@ -293,6 +312,154 @@ void FileBrowser::download(const QString &path, const QString &localFile)
         self->m_status->setText(tr("Saved %1 (%2) to %3.").arg(path, formatBytes(data.size()), localFile));
         emit self->downloaded(path, localFile);
     });
+}
+
+// ---------------------------------------------------------------- upload and delete
+QString FileBrowser::uploadFolder() const
+{
+    const QList<QTreeWidgetItem *> sel = m_tree->selectedItems();
+    if (sel.isEmpty())
+        return QString();
+    const QString path = sel.first()->data(0, PathRole).toString();
+    if (sel.first()->data(0, TypeRole).toString() == QLatin1String("dir"))
+        return path;
+    const int slash = path.lastIndexOf(QLatin1Char('/'));
+    return slash < 0 ? QString() : path.left(slash);
+}
+
+void FileBrowser::openUploadDialog()
+{
+    if (!m_uploadDialog) {
+        m_uploadDialog = new QFileDialog(this, tr("Upload to workspace %1").arg(m_id), QDir::homePath());
+        m_uploadDialog->setObjectName(QStringLiteral("uploadFileDialog"));
+        m_uploadDialog->setOption(QFileDialog::DontUseNativeDialog);
+        m_uploadDialog->setFileMode(QFileDialog::ExistingFiles);
+        connect(m_uploadDialog, &QFileDialog::filesSelected, this, [this](const QStringList &files) {
+            upload(files, m_uploadDialog->property("folder").toString());
+        });
+    }
+    m_uploadDialog->setProperty("folder", uploadFolder());
+    m_uploadDialog->setLabelText(QFileDialog::Accept, tr("Upload"));
+    m_uploadDialog->open();
+}
+
+void FileBrowser::upload(const QStringList &localFiles, const QString &folder)
+{
+    for (const QString &local : localFiles) {
+        QFileInfo fi(local);
+        if (!fi.isFile()) {
+            MessageBox::warning(this, tr("Cannot upload"), tr("%1 is not a file.").arg(local),
+                                tr("Only files can be uploaded; folders are not copied."));
+            continue;
+        }
+        if (fi.size() > Executor::maxUploadBytes()) {
+            MessageBox::warning(this, tr("File too large"), tr("%1 is %2.").arg(fi.fileName(), formatBytes(fi.size())),
+                                tr("Files up to %1 can be uploaded here; nothing was changed.").arg(formatBytes(Executor::maxUploadBytes())));
+            continue;
+        }
+        QFile f(local);
+        if (!f.open(QIODevice::ReadOnly)) {
+            MessageBox::warning(this, tr("Cannot upload"), tr("Cannot read %1: %2").arg(local, f.errorString()));
+            continue;
+        }
+        const QByteArray data = f.readAll();
+        const QString target = folder.isEmpty() ? fi.fileName() : folder + QLatin1Char('/') + fi.fileName();
+        setBusy(+1);
+        m_status->setText(tr("Uploading %1 (%2) to /workspace/%3…").arg(fi.fileName(), formatBytes(data.size()), target));
+        QPointer<FileBrowser> self(this);
+        m_ex.writeFile(m_id, target, data, [self, target, folder](bool ok, const ExecError &e, const QJsonObject &) {
+            if (!self)
+                return;
+            self->setBusy(-1);
+            if (!ok) {
+                self->m_status->setText(tr("Could not upload %1: %2").arg(target, e.message));
+                MessageBox::warning(self, tr("Upload failed"), tr("Could not upload %1.").arg(target), e.message);
+                emit self->operationFailed(target, e.message);
+                return;
+            }
+            self->m_status->setText(tr("Uploaded /workspace/%1.").arg(target));
+            self->refreshFolder(folder);
+            emit self->uploaded(target);
+        });
+    }
+}
+
+void FileBrowser::deleteSelected()
+{
+    const QList<QTreeWidgetItem *> sel = m_tree->selectedItems();
+    if (sel.isEmpty())
+        return;
+    const QString path = sel.first()->data(0, PathRole).toString();
+    if (path.isEmpty())
+        return;
+    const bool dir = sel.first()->data(0, TypeRole).toString() == QLatin1String("dir");
+    const QString lost = dir ? tr("The folder /workspace/%1 and everything in it will be deleted for good.").arg(path)
+                             : tr("/workspace/%1 (%2) will be deleted for good.").arg(path, formatBytes(sel.first()->data(0, SizeRole).toLongLong()));
+    if (MessageBox::confirm(this, QStringLiteral("confirmDeleteFile"), tr("Delete from the workspace"),
+                            tr("Delete %1?").arg(path), lost + QLatin1Char(' ') + tr("A snapshot taken before keeps it."),
+                            tr("Delete")) != MessageBox::Action)
+        return;
+    const int slash = path.lastIndexOf(QLatin1Char('/'));
+    const QString folder = slash < 0 ? QString() : path.left(slash);
+    setBusy(+1);
+    QPointer<FileBrowser> self(this);
+    m_ex.deleteFile(m_id, path, [self, path, folder](bool ok, const ExecError &e, const QJsonObject &) {
+        if (!self)
+            return;
+        self->setBusy(-1);
+        if (!ok) {
+            self->m_status->setText(tr("Could not delete %1: %2").arg(path, e.message));
+            MessageBox::warning(self, tr("Delete failed"), tr("Could not delete %1.").arg(path), e.message);
+            emit self->operationFailed(path, e.message);
+            return;
+        }
+        self->m_status->setText(tr("Deleted /workspace/%1.").arg(path));
+        self->refreshFolder(folder);
+        emit self->deleted(path);
+    });
+}
+
+void FileBrowser::refreshFolder(const QString &folder)
+{
+    if (m_cache)
+        m_cache->invalidate(m_id);
+    if (folder.isEmpty() || !itemFor(folder))
+        reload();
+    else
+        reload(folder);
+}
+
+bool FileBrowser::eventFilter(QObject *watched, QEvent *event)
+{
+    if (watched != m_tree->viewport())
+        return QDialog::eventFilter(watched, event);
+    if (event->type() == QEvent::DragEnter || event->type() == QEvent::DragMove) {
+        auto *d = static_cast<QDropEvent *>(event);
+        if (d->mimeData()->hasUrls()) {
+            d->acceptProposedAction();
+            return true;
+        }
+    } else if (event->type() == QEvent::Drop) {
+        auto *d = static_cast<QDropEvent *>(event);
+        QStringList files;
+        for (const QUrl &u : d->mimeData()->urls())
+            if (u.isLocalFile())
+                files << u.toLocalFile();
+        if (files.isEmpty())
+            return false;
+        d->acceptProposedAction();
+        QString folder;
+        if (QTreeWidgetItem *it = m_tree->itemAt(d->position().toPoint())) {
+            const QString p = it->data(0, PathRole).toString();
+            if (it->data(0, TypeRole).toString() == QLatin1String("dir"))
+                folder = p;
+            else if (p.contains(QLatin1Char('/')))
+                folder = p.left(p.lastIndexOf(QLatin1Char('/')));
+        }
+        upload(files, folder);
+        return true;
+    }
+    return QDialog::eventFilter(watched, event);
 }
 
 } // namespace magpie::ui

@@ -3,13 +3,16 @@
 // waits for running jobs on that workspace). A file can be downloaded (Executor::readFile).
 // While a folder or a file is being read, a busy bar shows at once (set before the request is
 // queued). A folder read less than a few seconds ago comes from the shared FolderCache;
-// Refresh always reads again. Download follows the selected item.
+// Refresh always reads again. Download follows the selected item. Upload (button, or drop files
+// on the tree: into the folder under the pointer) writes local files of up to 256 MiB into the
+// selected folder; Delete removes the selected file or folder after a confirmation.
 #pragma once
 
 #include "Executor.h"
 
 #include <QDialog>
 
+class QFileDialog;
 class QLabel;
 class QProgressBar;
 class QPushButton;
@@ -35,6 +38,10 @@ public:
     QProgressBar *busyBar() const { return m_busyBar; }
     QPushButton *downloadButton() const { return m_download; }
     QPushButton *refreshButton() const { return m_refresh; }
+    QPushButton *uploadButton() const { return m_upload; }
+    QPushButton *deleteButton() const { return m_delete; }
+    // The file picker the Upload button opened (non-native, objectName "uploadFileDialog").
+    QFileDialog *uploadDialog() const { return m_uploadDialog; }
     bool isBusy() const { return m_busy > 0; }
     // The selected file or folder ("" when nothing is selected).
     QString selectedPath() const;
@@ -46,12 +53,24 @@ public:
     void download(const QString &path, const QString &localFile);
     // Asks where to save the selected file, then downloads it.
     void downloadSelected();
+    // Writes local files into workspace folder `folder` ("" = root), one after the other.
+    void upload(const QStringList &localFiles, const QString &folder);
+    // Asks (naming what is lost), then deletes the selected file or folder.
+    void deleteSelected();
+    // The folder an upload goes to: the selected folder, a selected file's folder, or the root.
+    QString uploadFolder() const;
 
 signals:
     void listed(const QString &path);            // a folder's entries arrived (or came from the cache)
     void listFailed(const QString &path, const QString &message);
     void downloaded(const QString &path, const QString &localFile);
     void downloadFailed(const QString &path, const QString &message);
+    void uploaded(const QString &path);
+    void deleted(const QString &path);
+    void operationFailed(const QString &path, const QString &message);
+
+protected:
+    bool eventFilter(QObject *watched, QEvent *event) override;
 
 private:
     void list(const QString &path, QTreeWidgetItem *parentItem, bool useCache);
@@ -60,6 +79,8 @@ private:
     void onExpanded(QTreeWidgetItem *item);
     void updateButtons();
     void setBusy(int delta);
+    void openUploadDialog();
+    void refreshFolder(const QString &folder);
 
     Executor &m_ex;
     QString m_id;
@@ -67,7 +88,8 @@ private:
     QLabel *m_title, *m_status;
     QProgressBar *m_busyBar;
     QTreeWidget *m_tree;
-    QPushButton *m_download, *m_refresh;
+    QPushButton *m_download, *m_refresh, *m_upload, *m_delete;
+    QFileDialog *m_uploadDialog = nullptr;
     int m_busy = 0;
 };
 

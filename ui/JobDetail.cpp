@@ -1,5 +1,6 @@
 #include "JobDetail.h"
 
+#include "JobChangesView.h"
 #include "BashHighlighter.h"
 #include "CodeEditor.h"
 #include "JobStore.h"
@@ -90,6 +91,8 @@ JobDetail::JobDetail(Executor &executor, QWidget *parent)
     m_details->setOpenLinks(false);
     m_tabs->addTab(m_script, tr("Script"));
     m_tabs->addTab(m_details, tr("Details"));
+    m_changes = new JobChangesView(m_ex, m_tabs);
+    m_tabs->addTab(m_changes, tr("Changes"));
     v->addWidget(m_tabs, 1);
     m_stack->addWidget(page);
 
@@ -175,6 +178,7 @@ void JobDetail::setJob(const QString &requestId)
     m_id = requestId;
     const auto j = requestId.isEmpty() ? std::nullopt : m_ex.job(requestId);
     m_output->setJob(j);
+    m_changes->setJob(j ? requestId : QString());
     if (!j) {
         m_id.clear();
         m_script->clear();

@@ -1,6 +1,7 @@
 // JobDetail.h — the selected job: its output (JobOutput: both streams interleaved, stdout,
 // stderr; colours, timestamps, search, following live while it runs), its script (read-only,
-// highlighted) and its details (ids, times, resources, error).
+// highlighted), its details (ids, times, resources, error) and its changes (JobChangesView:
+// what it changed in its workspace; roll back to before it).
 #pragma once
 
 #include "CodeSnippets.h"
@@ -20,6 +21,7 @@ class QAction;
 namespace magpie::ui {
 
 class CodeEditor;
+class JobChangesView;
 class JobOutput;
 class LogView;
 class BashHighlighter;
@@ -28,7 +30,7 @@ class JobDetail : public QWidget
 {
     Q_OBJECT
 public:
-    enum Tab { TabAll, TabOutput, TabErrors, TabScript, TabDetails };
+    enum Tab { TabAll, TabOutput, TabErrors, TabScript, TabDetails, TabChanges };
 
     explicit JobDetail(Executor &executor, QWidget *parent = nullptr);
 
@@ -52,6 +54,7 @@ public:
     CodeEditor *scriptView() const { return m_script; }
     QTextBrowser *detailsView() const { return m_details; }
     QTabWidget *tabs() const { return m_tabs; }
+    JobChangesView *changesView() const { return m_changes; }
     // The stream of the visible output tab: 2 when the stderr tab is shown, else 1.
     int currentStream() const;
     // The whole kept log of a stream (up to the log cap).
@@ -76,6 +79,7 @@ private:
     CodeEditor *m_script;
     BashHighlighter *m_highlighter;
     QTextBrowser *m_details;
+    JobChangesView *m_changes;
     QTimer m_tick; // the duration in the header ticks while the job runs
     QToolButton *m_copyPython, *m_copyCurl;
     std::function<SnippetContext()> m_snippetContext;

@@ -13,6 +13,7 @@
 #include "Theme.h"
 #include "TrayNotificationBackend.h"
 #include "UiFormat.h"
+#include "WorkspaceActions.h"
 #include "WorkspacesView.h"
 
 #include <QAction>
@@ -40,6 +41,7 @@ MainWindow::MainWindow(Executor &executor, EndpointControl *endpoint, SettingsSt
 {
     setObjectName(QStringLiteral("mainWindow"));
     setWindowTitle(tr("Magpie Desktop"));
+    m_ex.setCheckpoints(m_settings.checkpoints, m_settings.keepCheckpoints); // saved by SettingsDialog
     setWindowIcon(appIcon());
     resize(1180, 760);
 
@@ -169,6 +171,10 @@ void MainWindow::buildActions()
     ws->addAction(m_workspaces->browseAction());
     ws->addAction(m_workspaces->cleanupAction());
     ws->addAction(m_workspaces->showJobsAction());
+    ws->addSeparator();
+    ws->addActions(m_workspaces->lifecycle()->actions());        // Snapshots, Clone, Grow, Export
+    ws->addAction(m_workspaces->lifecycle()->importAction());
+    ws->addAction(m_workspaces->lifecycle()->newWorkspaceAction());
     ws->addSeparator();
     ws->addAction(m_workspaces->deleteAction());
 

@@ -132,7 +132,20 @@ SettingsDialog::SettingsDialog(Executor &executor, EndpointControl *endpoint, Se
     hf->addRow(tr("Keep &for:"), m_keepDays);
     hf->addRow(note(histBox, tr("Older finished jobs lose their record and logs. Queued and running jobs, and workspaces, are never removed."),
                     "keepInfo"));
+    // Checkpoints before stateful jobs (a rollback point each; the newest N per workspace kept).
+    m_checkpoints = new QCheckBox(tr("&Checkpoint each workspace before a stateful job, keeping the last"), histBox);
+    m_checkpoints->setObjectName(QStringLiteral("checkpointsCheck"));
+    m_checkpoints->setChecked(current.checkpoints);
+    m_checkpoints->setToolTip(tr("A checkpoint lets you roll a job back (its details, Changes tab). It costs little until blocks change; older ones are pruned."));
+    m_keepCheckpoints = new QSpinBox(histBox);
+    m_keepCheckpoints->setObjectName(QStringLiteral("keepCheckpointsSpin"));
+    m_keepCheckpoints->setRange(1, 1000);
+    m_keepCheckpoints->setValue(qMax(1, current.keepCheckpoints));
+    m_keepCheckpoints->setEnabled(current.checkpoints);
+    connect(m_checkpoints, &QCheckBox::toggled, m_keepCheckpoints, &QWidget::setEnabled);
+    hf->addRow(m_checkpoints, m_keepCheckpoints);
     v->addWidget(histBox);
+
 
     // ---- window
     auto *winBox = new QGroupBox(tr("Window"), this);
@@ -337,6 +350,8 @@ WindowSettings SettingsDialog::settings() const
     s.defaultMemoryMb = m_memory->value();
     s.keepJobs = m_keepJobs->value();
     s.keepDays = m_keepDays->value();
+    s.checkpoints = m_checkpoints->isChecked();
+    s.keepCheckpoints = m_keepCheckpoints->value();
     s.accel = AccelMode(m_accel->currentData().toInt());
     s.theme = m_theme->currentData().toString();
     s.closeToTray = m_tray->isChecked();
@@ -364,6 +379,7 @@ bool SettingsDialog::apply()
     m_ex.setMaxParallel(s.maxParallel);
     m_ex.setDefaults(s.defaultVcpus, s.defaultMemoryMb);
     m_ex.setRetention(s.keepJobs, s.keepDays);
+    m_ex.setCheckpoints(s.checkpoints, s.keepCheckpoints);
     if (s.accel != m_ex.accelMode())
         m_ex.setAccelMode(s.accel);
     bool ok = true;

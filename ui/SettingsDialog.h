@@ -42,6 +42,8 @@ public:
     QSpinBox *memorySpin() const { return m_memory; }
     QSpinBox *keepJobsSpin() const { return m_keepJobs; }
     QSpinBox *keepDaysSpin() const { return m_keepDays; }
+    QCheckBox *checkpointsCheck() const { return m_checkpoints; }
+    QSpinBox *keepCheckpointsSpin() const { return m_keepCheckpoints; }
     QComboBox *accelCombo() const { return m_accel; }
     QCheckBox *httpCheck() const { return m_http; }
     QSpinBox *portSpin() const { return m_port; }
@@ -74,7 +76,8 @@ private:
     QString m_activeDataDir;
     QLineEdit *m_dataDir;
     QLabel *m_dataDirMessage;
-    QSpinBox *m_maxParallel, *m_vcpus, *m_memory, *m_keepJobs, *m_keepDays;
+    QSpinBox *m_maxParallel, *m_vcpus, *m_memory, *m_keepJobs, *m_keepDays, *m_keepCheckpoints;
+    QCheckBox *m_checkpoints;
     QComboBox *m_accel;
     QLabel *m_accelInfo;
     QComboBox *m_theme;

@@ -21,6 +21,8 @@ struct WindowSettings {
     AccelMode accel = AccelMode::Auto;
     int keepJobs = 0;            // history retention: finished jobs kept (0: all)
     int keepDays = 0;            // and for how many days (0: forever)
+    bool checkpoints = true;     // a "before-<job>" snapshot before each stateful job
+    int keepCheckpoints = 10;    // the newest N of them kept per workspace
     bool httpEnabled = true;
     int httpPort = 0;            // 0: any free port
     bool closeToTray = true;

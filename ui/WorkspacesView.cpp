@@ -6,6 +6,7 @@
 #include "MessageBox.h"
 #include "UiFormat.h"
 #include "UsageBarDelegate.h"
+#include "WorkspaceActions.h"
 #include "WorkspacesModel.h"
 
 #include <QAction>
@@ -48,10 +49,16 @@ WorkspacesView::WorkspacesView(Executor &executor, QWidget *parent)
     m_delete = new QAction(style()->standardIcon(QStyle::SP_TrashIcon), tr("&Delete workspace…"), this);
     m_delete->setObjectName(QStringLiteral("deleteWorkspaceAction"));
 
+    m_lifecycle = new WorkspaceActions(m_ex, this, [this] { return currentWorkspaceId(); });
+    connect(m_lifecycle, &WorkspaceActions::statusMessage, this, &WorkspacesView::statusMessage);
+    connect(m_lifecycle, &WorkspaceActions::finished, this, &WorkspacesView::refresh);
+
     auto *v = new QVBoxLayout(this);
     v->setContentsMargins(6, 6, 6, 6);
     auto *bar = new QHBoxLayout;
-    for (QAction *a : {m_newJob, m_browse, m_cleanup, m_showJobs, m_delete}) {
+    QList<QAction *> barActions{m_newJob, m_browse, m_cleanup, m_showJobs, m_delete};
+    barActions << m_lifecycle->actions() << m_lifecycle->importAction() << m_lifecycle->newWorkspaceAction();
+    for (QAction *a : barActions) {
         auto *b = new QToolButton(this);
         b->setDefaultAction(a);
         b->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
@@ -75,6 +82,8 @@ WorkspacesView::WorkspacesView(Executor &executor, QWidget *parent)
     m_table->setItemDelegateForColumn(WorkspacesModel::ColUsed, new UsageBarDelegate(m_table));
     m_table->setContextMenuPolicy(Qt::ActionsContextMenu);
     m_table->addActions({m_newJob, m_browse, m_cleanup, m_showJobs, m_delete});
+    m_table->addActions(m_lifecycle->actions());
+    m_table->addActions({m_lifecycle->importAction(), m_lifecycle->newWorkspaceAction()});
     QHeaderView *h = m_table->horizontalHeader();
     h->setSectionsMovable(true);
     h->setHighlightSections(false);
@@ -156,6 +165,7 @@ void WorkspacesView::updateActions()
         a->setEnabled(w.has_value());
     const bool busy = w && (w->running || w->queued > 0);
     m_delete->setEnabled(w.has_value() && !busy);
+    m_lifecycle->updateEnabled(w.has_value());
     m_delete->setToolTip(!w ? tr("Delete the selected workspace and all its files")
                          : busy ? tr("Workspace “%1” is in use (%2); wait for its jobs to finish or cancel them first")
                                       .arg(id, WorkspacesModel::stateText(*w))

@@ -20,6 +20,7 @@ class CleanupDialog;
 class FileBrowser;
 class FolderCache;
 class WorkspacesModel;
+class WorkspaceActions;
 
 class WorkspacesView : public QWidget
 {
@@ -36,6 +37,8 @@ public:
     QAction *showJobsAction() const { return m_showJobs; }
 
     FolderCache *folderCache() const { return m_cache; }
+    // Snapshots…, Clone…, Grow…, Export…, Import…, New empty workspace….
+    WorkspaceActions *lifecycle() const { return m_lifecycle; }
     // The selected workspace ("" when no row is selected).
     QString currentWorkspaceId() const;
     bool selectWorkspace(const QString &id);
@@ -62,6 +65,7 @@ private:
     QSortFilterProxyModel *m_proxy;
     QTableView *m_table;
     QLabel *m_empty;
+    WorkspaceActions *m_lifecycle;
     QAction *m_newJob, *m_browse, *m_cleanup, *m_delete, *m_showJobs;
     QHash<QString, QPointer<FileBrowser>> m_browsers;
     QHash<QString, QPointer<CleanupDialog>> m_cleanups;

@@ -15,7 +15,7 @@ import os
 import sys
 from typing import IO, Any, Dict, List, Optional, Sequence
 
-from . import errors
+from . import cli_lifecycle, errors
 from ._ansi import COLOR_MODES, strip_ansi, wants_color
 from ._version import __version__
 from ._transport import quote_segment
@@ -432,6 +432,7 @@ def build_parser() -> argparse.ArgumentParser:
     ws = add_parser("workspaces", help="list workspaces")
     ws.add_argument("--json", action="store_true")
     ws.set_defaults(func=cmd_workspaces)
+    cli_lifecycle.install(ws, add_parser, common)  # its verbs, and `magpie jobs`
 
     rm = add_parser("rm", help="delete workspaces (refused while jobs use them)")
     rm.add_argument("workspace", nargs="+", metavar="WORKSPACE")

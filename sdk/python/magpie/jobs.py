@@ -239,6 +239,17 @@ class Jobs(CloudJobsMixin):
         return Job.from_dict(resp.json())
 
     # ------------------------------------------------------------------ logs
+    def changes(self, job_id: str) -> Dict[str, Any]:
+        """What the job changed in its workspace: ``{added, modified, deleted}`` lists of
+        ``{path, size, type}``, byte totals and ``truncated``."""
+        return self._client._transport.request("GET", f"/jobs/{quote_segment(job_id)}/changes").json() or {}
+
+    def rollback(self, job_id: str, force: bool = False) -> Dict[str, Any]:
+        """Puts the job's workspace back as it was before the job (ConflictError when later jobs
+        ran on it, unless ``force``; the answer's ``undone_jobs`` says how many were undone)."""
+        return self._client._transport.request("POST", f"/jobs/{quote_segment(job_id)}/rollback",
+                                               body={"force": force}, timeout=600.0).json() or {}
+
     def read_logs(self, job_id: str, stream: str = "stdout", offset: int = 0,
                   wait: Optional[float] = None) -> LogPage:
         """One request to the logs route; with ``wait`` the server holds it until there is output

@@ -8,6 +8,7 @@ from typing import IO, TYPE_CHECKING, List, Optional, Union
 
 from ._transport import parse_content_disposition_filename, quote_segment
 from .models import FileEntry, UsageEntry, Workspace
+from .workspace_ops import WorkspaceOpsMixin
 
 if TYPE_CHECKING:  # pragma: no cover
     from .client import Magpie
@@ -20,7 +21,7 @@ PathLike = Union[str, "os.PathLike[str]"]
 FILE_TIMEOUT = 600.0
 
 
-class Workspaces:
+class Workspaces(WorkspaceOpsMixin):
     def __init__(self, client: "Magpie") -> None:
         self._client = client
 
