@@ -123,6 +123,8 @@ class Jobs(CloudJobsMixin):
         persist: Optional[bool] = None,
         ip_lease: Optional[bool] = None,
         image: Optional[str] = None,
+        checkpoint: Optional[bool] = None,
+        base_workspace_id: Optional[str] = None,
     ) -> Job:
         """Queues a job and returns at once (``status`` is usually ``queued``).
 
@@ -138,6 +140,10 @@ class Jobs(CloudJobsMixin):
                                                  persist=persist, ip_lease=ip_lease))
         if image is not None:
             body["image"] = image  # guest image profile: "base" (default), "dev", or a recipe of yours
+        if checkpoint is not None:
+            body["checkpoint"] = bool(checkpoint)  # False: no before-<id> snapshot for this job
+        if base_workspace_id is not None:
+            body["base_workspace_id"] = base_workspace_id  # start a new workspace as a copy / mount it throwaway
         resp = self._client._transport.request("POST", "/jobs", body=body, ok=(200, 201, 202))
         return Job.from_dict(resp.json())
 
@@ -163,6 +169,8 @@ class Jobs(CloudJobsMixin):
         ip_lease: Optional[bool] = None,
         poll_interval: Optional[float] = None,
         image: Optional[str] = None,
+        checkpoint: Optional[bool] = None,
+        base_workspace_id: Optional[str] = None,
     ) -> Job:
         """Creates a job, waits until it has finished and returns it with ``stdout``/``stderr``
         (and ``logs``, their lines).
@@ -176,7 +184,7 @@ class Jobs(CloudJobsMixin):
         job = self.create(name, script, stateful, workspace_id, workspace_size_gb, env, vcpus, memory_mb,
                           timeout, network, description=description, script_type=script_type,
                           environment=environment, docker_image=docker_image, persist=persist, ip_lease=ip_lease,
-                          image=image)
+                          image=image, checkpoint=checkpoint, base_workspace_id=base_workspace_id)
         return self.wait(job.request_id, timeout=wait_timeout)
 
     def get(self, job_id: str) -> Job:
