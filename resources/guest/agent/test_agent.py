@@ -170,7 +170,11 @@ class Harness:
                "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
                "-serial", "file:" + console,
                "-kernel", os.path.join(self.img, "vmlinuz"), "-initrd", os.path.join(self.img, "initrd.img"),
-               "-append", "console=ttyS0 quiet panic=-1 mitigations=off " + os.environ.get("MAGPIE_TEST_APPEND", ""),
+               "-append", # The app's kernel arguments (executor/QemuCommand.cpp): no_timer_check avoids
+               # "IO-APIC + timer doesn't work" panics when a loaded host delays TCG's timer.
+               "console=ttyS0 quiet panic=-1 mitigations=off tsc=reliable no_timer_check "
+               "i8042.noaux i8042.nomux i8042.nopnp i8042.nokbd cryptomgr.notests random.trust_cpu=on "
+               + os.environ.get("MAGPIE_TEST_APPEND", ""),
                "-drive", "if=none,id=root,file=%s,format=qcow2,cache=unsafe" % overlay,
                "-device", "virtio-blk-pci,drive=root,serial=" + ROOT_SERIAL]
         if ws:
