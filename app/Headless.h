@@ -9,6 +9,7 @@
 #pragma once
 
 #include "Accelerator.h"
+#include "slurm/SlurmCommands.h"
 
 #include <QHostAddress>
 #include <QObject>
@@ -31,6 +32,8 @@ struct HeadlessOptions {
     std::optional<AccelMode> accel;        // unset: MAGPIE_ACCEL, else auto
     int keepJobs = 0;                      // history retention (0: no limit)
     int keepDays = 0;
+    QString backend = QStringLiteral("local"); // "local" or "slurm"
+    SlurmConfig slurm;                     // --slurm-partition, --slurm-account, --slurm-shared, --slurm-extra
 };
 
 class Headless : public QObject

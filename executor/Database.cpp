@@ -89,6 +89,12 @@ const QList<QStringList> &migrations()
             QStringLiteral("ALTER TABLE jobs ADD COLUMN start_kind TEXT"),
             QStringLiteral("ALTER TABLE jobs ADD COLUMN timings TEXT"),
         },
+        // Version 4: where each job ran: the backend ("local", "slurm") and, on Slurm, its job id and node.
+        {
+            QStringLiteral("ALTER TABLE jobs ADD COLUMN backend TEXT"),
+            QStringLiteral("ALTER TABLE jobs ADD COLUMN slurm_job_id TEXT"),
+            QStringLiteral("ALTER TABLE jobs ADD COLUMN node TEXT"),
+        },
     };
     return m;
 }

@@ -10,6 +10,7 @@
 // results of asynchronous operations arrive there too.
 #pragma once
 
+#include "slurm/SlurmCommands.h"
 #include "Accelerator.h"
 #include "Database.h"
 #include "ExecError.h"
@@ -33,6 +34,7 @@ namespace magpie {
 
 class Backend;
 class LocalBackend;
+class SlurmBackend;
 
 struct ExecutorConfig {
     QString dataDir;                 // holds magpie.db, workspaces/, logs/, runs/
@@ -51,6 +53,9 @@ struct ExecutorConfig {
     // While no guest image is found, queued jobs and operations wait (instead of failing)
     // until reloadImage() finds one. The desktop app holds; the headless server does not.
     bool holdWithoutImage = false;
+    // Where jobs run: "local" (QEMU on this machine) or "slurm" (a cluster, see docs/slurm.md).
+    QString backend = QStringLiteral("local");
+    SlurmConfig slurm;
 };
 
 struct WorkspaceState {
@@ -174,6 +179,7 @@ private:
     std::unique_ptr<WorkspaceOps> m_ops;
     Backend *m_backend = nullptr;
     LocalBackend *m_local = nullptr;                 // the backend when it is the local one
+    SlurmBackend *m_slurm = nullptr;                 // the backend when it is Slurm
     Scheduler m_scheduler;
     QHash<QString, TaskPtr> m_running;               // handed to the backend, not finished
     QHash<QString, JobRecord> m_unsaved;             // records the database refused to take, newest state
