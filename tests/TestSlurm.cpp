@@ -109,7 +109,7 @@ private slots:
         QSet<QString> nodes;
         for (int i = 0; i < ids.size(); ++i) {
             const QJsonObject j = m_server->waitJob(ids[i], 600000);
-            QCOMPARE(j.value("status").toString(), QStringLiteral("completed"));
+            QVERIFY2(j.value("status").toString() == QStringLiteral("completed"), qPrintable(QJsonDocument(j).toJson()));
             QCOMPARE(j.value("backend").toString(), QStringLiteral("slurm"));
             QVERIFY2(!j.value("slurm_job_id").toString().isEmpty(), qPrintable(QJsonDocument(j).toJson()));
             nodes.insert(j.value("node").toString());

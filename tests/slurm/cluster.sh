@@ -69,9 +69,11 @@ write_config() {
   # a workspace starts within ~100 ms instead of 1-2 s later.
   printf '#!/bin/sh\nexit 0\n' > "$ETC/epilog.sh"
   chmod 755 "$ETC/epilog.sh"
-  local node_lines="" i=1 n
+  local node_lines="" i=1 n mem
+  # Memory a job may ask for (--mem); not consumed (CR_Core), so each node may claim half of it.
+  mem=$(( $(awk '/^MemTotal:/ {print $2}' /proc/meminfo) / 1024 / 2 ))
   for n in "${NODES[@]}"; do
-    node_lines+="NodeName=$n NodeHostname=localhost NodeAddr=127.0.0.1 Port=$((PORT + i)) CPUs=1 State=UNKNOWN"$'\n'
+    node_lines+="NodeName=$n NodeHostname=localhost NodeAddr=127.0.0.1 Port=$((PORT + i)) CPUs=1 RealMemory=$mem State=UNKNOWN"$'\n'
     i=$((i + 1))
   done
   cat > "$CONF.new" <<CONF
