@@ -12,7 +12,7 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config
   qt6-base-dev libqt6sql6-sqlite libgl-dev
   qemu-system-x86 qemu-utils e2fsprogs
-  debootstrap busybox-static cpio
+  debootstrap busybox-static cpio lintian
   python3 python3-venv python3-pip
   xvfb xauth
   xdotool python3-gi gir1.2-atspi-2.0 at-spi2-core trayer imagemagick

@@ -11,10 +11,14 @@ ui::ImageSetup guestImageSetup()
     ui::ImageSetup s;
     const QString env = qEnvironmentVariable("MAGPIE_GUEST_DIR");
     const QDir share(QCoreApplication::applicationDirPath() + QStringLiteral("/../share/magpie-desktop"));
-    const QString installed = share.absoluteFilePath(QStringLiteral("guest-builder/build-image.sh"));
+    // The Debian package keeps the builder and its agent (arch-dependent) under lib/.
+    const QDir lib(QCoreApplication::applicationDirPath() + QStringLiteral("/../lib/magpie-desktop"));
+    QString installed = lib.absoluteFilePath(QStringLiteral("guest-builder/build-image.sh"));
+    if (!QFileInfo::exists(installed))
+        installed = share.absoluteFilePath(QStringLiteral("guest-builder/build-image.sh"));
     if (QFileInfo::exists(installed)) {
         s.builder = QDir::cleanPath(installed);
-        s.agent = QDir::cleanPath(share.absoluteFilePath(QStringLiteral("guest-builder/magpie-agent")));
+        s.agent = QDir::cleanPath(QFileInfo(installed).absoluteDir().absoluteFilePath(QStringLiteral("magpie-agent")));
         s.outDir = QDir::cleanPath(env.isEmpty() ? share.absoluteFilePath(QStringLiteral("guest")) : QDir(env).absolutePath());
         return s;
     }

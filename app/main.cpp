@@ -1,5 +1,6 @@
 // main.cpp — magpie-desktop: the desktop window, or with --headless the executor and the local
 // HTTP API without a window (docs/api.md).
+#include "BuildImageCommand.h"
 #include "DataDir.h"
 #include "Headless.h"
 #include "HttpApi.h"
@@ -33,6 +34,7 @@ int main(int argc, char **argv)
             return runJob(argc, argv, QString::fromLocal8Bit(argv[i + 1]));
         headless |= a == "--headless";
         infoOnly |= a == "-h" || a == "--help" || a == "--help-all" || a == "-v" || a == "--version";
+        infoOnly |= a == "--build-image" || a.startsWith("--build-image=");
     }
     if (!headless && !infoOnly) {
 #ifdef MAGPIE_GUI_AVAILABLE
@@ -82,9 +84,15 @@ int main(int argc, char **argv)
                                             QStringLiteral("Folder on storage shared with the nodes (workspaces, logs, results); required with --backend slurm."),
                                             QStringLiteral("DIR"));
     const QCommandLineOption slurmExtraOpt(QStringLiteral("slurm-extra"), QStringLiteral("More sbatch arguments, space-separated (e.g. \"--qos=long\")."), QStringLiteral("ARGS"));
-    parser.addOptions({headlessOpt, dataDirOpt, listenOpt, maxParallelOpt, accelOpt, keepJobsOpt, keepDaysOpt,
+    const QCommandLineOption buildImageOpt(QStringLiteral("build-image"),
+                                           QStringLiteral("Build the guest image profile NAME (base, dev, or a recipe in DATA/images/recipes/NAME.conf) and exit."),
+                                           QStringLiteral("NAME"));
+    parser.addOptions({headlessOpt, dataDirOpt, listenOpt, maxParallelOpt, accelOpt, keepJobsOpt, keepDaysOpt, buildImageOpt,
                        backendOpt, slurmPartitionOpt, slurmAccountOpt, slurmSharedOpt, slurmExtraOpt});
     parser.process(app); // --help, --version and unknown options end here
+
+    if (parser.isSet(buildImageOpt))
+        return buildImageCommand(parser.value(buildImageOpt).trimmed(), DataDir::resolve(parser.value(dataDirOpt)));
 
     if (!parser.isSet(headlessOpt)) {
         // Only reachable with --headless after "--" or similar oddities.

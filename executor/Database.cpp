@@ -89,7 +89,11 @@ const QList<QStringList> &migrations()
             QStringLiteral("ALTER TABLE jobs ADD COLUMN start_kind TEXT"),
             QStringLiteral("ALTER TABLE jobs ADD COLUMN timings TEXT"),
         },
-        // Version 4: where each job ran: the backend ("local", "slurm") and, on Slurm, its job id and node.
+        // Version 4: the guest image profile a job runs on (ImageRegistry); older jobs ran on base.
+        {
+            QStringLiteral("ALTER TABLE jobs ADD COLUMN image TEXT NOT NULL DEFAULT 'base'"),
+        },
+        // Version 5: where each job ran: the backend ("local", "slurm") and, on Slurm, its job id and node.
         {
             QStringLiteral("ALTER TABLE jobs ADD COLUMN backend TEXT"),
             QStringLiteral("ALTER TABLE jobs ADD COLUMN slurm_job_id TEXT"),

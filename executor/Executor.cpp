@@ -1,5 +1,7 @@
 #include "Executor.h"
 
+#include "ImageRegistry.h"
+
 #include "Backend.h"
 #include "LocalBackend.h"
 #include "slurm/SlurmBackend.h"
@@ -199,6 +201,22 @@ std::optional<JobRecord> Executor::submit(const JobRequest &request, ExecError *
             *error = execError(503, QStringLiteral("unavailable"), QStringLiteral("Magpie Desktop is shutting down"));
         return std::nullopt;
     }
+    const QString imageName = request.image.isEmpty() ? ImageRegistry::defaultName() : request.image;
+    if (imageName != ImageRegistry::defaultName()) {
+        const ImageRegistry images(m_cfg.dataDir, m_image);
+        if (!images.profile(imageName)) {
+            if (error)
+                *error = execError(422, QStringLiteral("unknown_image"),
+                                   QStringLiteral("unknown image '%1'; available: %2").arg(imageName.left(60), images.names().join(QStringLiteral(", "))),
+                                   QStringLiteral("image"));
+            return std::nullopt;
+        }
+        if (const GuestImage img = images.resolve(imageName); !img.isValid()) {
+            if (error)
+                *error = execError(422, QStringLiteral("image_not_built"), img.error, QStringLiteral("image"));
+            return std::nullopt;
+        }
+    }
     JobRecord j;
     j.requestId = QUuid::createUuid().toString(QUuid::WithoutBraces).toLower();
     j.name = request.name.isEmpty() ? QStringLiteral("job %1").arg(j.requestId.left(8)) : request.name;
@@ -214,6 +232,7 @@ std::optional<JobRecord> Executor::submit(const JobRequest &request, ExecError *
     j.source = request.source;
     j.description = request.description;
     j.scriptType = request.scriptType;
+    j.image = imageName;
 
     if (!m_db.transaction()) {
         if (error)
@@ -448,6 +467,7 @@ TaskSpec Executor::specFor(const Task &t) const
     s.memoryMb = j.memoryMb;
     s.timeoutSec = j.timeoutSec;
     s.network = j.network;
+    s.image = j.image == ImageRegistry::defaultName() ? QString() : j.image;
     return s;
 }
 

@@ -82,6 +82,7 @@ QJsonObject JobRecord::toJson(bool withScript) const
         {QStringLiteral("backend"), orNull(backend)},
         {QStringLiteral("timings"), timings},
         {QStringLiteral("source"), orNull(source)},
+        {QStringLiteral("image"), image},
         // The same facts under Magpie Cloud's names, so its SDK's models parse.
         {QStringLiteral("id"), requestId},
         {QStringLiteral("job_id"), requestId},

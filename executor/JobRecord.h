@@ -49,6 +49,7 @@ struct JobRecord {
     QString source;
     QString description;           // free text from the caller
     ScriptType scriptType = ScriptType::Bash;
+    QString image = QStringLiteral("base"); // guest image profile (ImageRegistry)
     bool scriptTruncated = false;  // a list item whose script was cut (not stored)
 
     // The program the guest runs the script with, empty for the default (bash or "#!").

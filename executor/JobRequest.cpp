@@ -242,6 +242,11 @@ std::optional<JobRequest> JobRequest::fromJson(const QJsonObject &o, RequestErro
     }
     r.scriptType = typeText == QLatin1String("python") ? ScriptType::Python : ScriptType::Bash;
 
+    const QJsonValue image = o.value(QStringLiteral("image"));
+    if (!image.isUndefined() && !image.isNull() && !image.isString())
+        return failWith(bad(QStringLiteral("image"), QStringLiteral("image must be a string, the name of a guest image profile")));
+    r.image = image.toString().trimmed();
+
     if (auto e = cloudOnlyFields(o))
         return failWith(*e);
     if (auto e = r.validate())

@@ -46,6 +46,7 @@ struct JobRequest {
     QString source = QStringLiteral("api"); // "api" or "gui"
     QString description;
     ScriptType scriptType = ScriptType::Bash;
+    QString image;                       // guest image profile; empty: base (checked by the Executor)
 
     // Checks every field; nullopt when the request is acceptable.
     std::optional<RequestError> validate() const;

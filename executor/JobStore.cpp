@@ -22,7 +22,7 @@ const char *kColumns =
     "seq, request_id, name, script, stateful, workspace_id, workspace_size_gb, env, vcpus, memory_mb, timeout, network,"
     " status, exit_code, error, notice, created_at, started_at, finished_at, duration_ms, workspace_used_bytes,"
     " workspace_total_bytes, stdout_bytes, stderr_bytes, accelerator, run_dir, source, description, script_type,"
-    " start_kind, timings, backend, slurm_job_id, node";
+    " start_kind, timings, image, backend, slurm_job_id, node";
 
 QVariant opt(const std::optional<qint64> &v) { return v ? QVariant(*v) : QVariant(); }
 QVariant optInt(const std::optional<int> &v) { return v ? QVariant(*v) : QVariant(); }
@@ -77,6 +77,7 @@ JobRecord fromRow(const QSqlQuery &q, bool withTruncatedFlag = false)
     j.scriptType = q.value(i++).toString() == QLatin1String("python") ? ScriptType::Python : ScriptType::Bash;
     j.startKind = q.value(i++).toString();
     j.timings = QJsonDocument::fromJson(q.value(i++).toString().toUtf8()).object();
+    j.image = q.value(i++).toString();
     j.backend = q.value(i++).toString();
     j.slurmJobId = q.value(i++).toString();
     j.node = q.value(i++).toString();
@@ -108,11 +109,11 @@ QByteArray JobStore::truncationMarker(qint64 cap)
 QString JobStore::insert(JobRecord &j)
 {
     if (!m_db.exec(QStringLiteral("INSERT INTO jobs(request_id, name, script, stateful, workspace_id, workspace_size_gb, env, vcpus,"
-                                  " memory_mb, timeout, network, status, notice, created_at, source, description, script_type)"
-                                  " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"),
+                                  " memory_mb, timeout, network, status, notice, created_at, source, description, script_type, image)"
+                                  " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"),
                    {j.requestId, j.name, j.script, j.stateful, str(j.workspaceId), j.workspaceSizeGb, envJson(j.env), j.vcpus,
                     j.memoryMb, j.timeoutSec, j.network, statusName(j.status), str(j.notice), j.createdAt, str(j.source),
-                    str(j.description), scriptTypeName(j.scriptType)}))
+                    str(j.description), scriptTypeName(j.scriptType), j.image.isEmpty() ? QStringLiteral("base") : j.image}))
         return m_db.error();
     QSqlQuery q;
     if (m_db.prepare(q, QStringLiteral("SELECT seq FROM jobs WHERE request_id = ?"), {j.requestId}) && q.exec() && q.next())

@@ -1,6 +1,7 @@
 #include "LocalBackend.h"
 
 #include "AcceleratorProbe.h"
+#include "ImageRegistry.h"
 #include "SnapshotStore.h"
 #include "TaskRunner.h"
 
@@ -114,11 +115,24 @@ void LocalBackend::launch(const TaskSpec &spec, Accelerator accel)
     if (!spec.workspaceId.isEmpty())
         ctx.workspaceDisk = workspaceDiskPath(spec.workspaceId);
     ctx.spaceDir = m_cfg.dataDir;
-    ctx.image = m_cfg.image;
+    // A job on another profile runs on that image; the snapshot key holds the image's identity,
+    // so each image has its own snapshots.
+    ctx.image = spec.image.isEmpty() || spec.image == ImageRegistry::defaultName()
+        ? m_cfg.image
+        : ImageRegistry(m_cfg.dataDir, m_cfg.image).resolve(spec.image);
+    if (!ctx.image.isValid()) {
+        VmResult r;
+        r.outcome = VmResult::Failed;
+        r.infrastructure = true;
+        r.error = ctx.image.error;
+        const QString id = spec.id;
+        QTimer::singleShot(0, this, [this, id, r] { emit taskFinished(id, r); });
+        return;
+    }
     ctx.accel = accel;
     ctx.bootTimeoutSec = m_cfg.bootTimeoutSec;
     if (m_snapshots) {
-        const VmShape shape{m_cfg.image, accel, spec.vcpus, spec.memoryMb};
+        const VmShape shape{ctx.image, accel, spec.vcpus, spec.memoryMb};
         ctx.snapshot = m_snapshots->find(shape);
         // None yet for this shape: this VM boots, and the snapshot is made beside it while a slot
         // is free (it takes one boot, once per image and shape).

@@ -9,6 +9,8 @@
 #include <QAction>
 #include <QCheckBox>
 #include <QComboBox>
+#include <QDir>
+#include <QFile>
 #include <QGroupBox>
 #include <QLabel>
 #include <QLineEdit>
@@ -178,6 +180,42 @@ private slots:
         QCOMPARE(*d.request().workspaceSizeGb, 5);
     }
 
+    void imagePickerListsProfilesAndRefusesAnUnbuiltOne()
+    {
+        // A user recipe nobody has built yet, beside the built-in base and dev.
+        const QString recipes = m_ex->config().dataDir + QStringLiteral("/images/recipes");
+        QVERIFY(QDir().mkpath(recipes));
+        QFile f(recipes + QStringLiteral("/zz-unbuilt.conf"));
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write("name=zz-unbuilt\ndescription=never built\npackages=tree\n");
+        f.close();
+
+        NewJobDialog d(*m_ex);
+        d.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&d));
+        QComboBox *image = d.imageCombo();
+        QCOMPARE(image->currentData().toString(), QStringLiteral("base"));
+        QVERIFY(image->findData(QStringLiteral("dev")) >= 0);
+        const int unbuilt = image->findData(QStringLiteral("zz-unbuilt"));
+        QVERIFY(unbuilt >= 0);
+        QCOMPARE(image->itemText(unbuilt), QStringLiteral("zz-unbuilt (not built)"));
+        d.setScript(QStringLiteral("echo hi"));
+        QVERIFY(d.runButton()->isEnabled());
+        QCOMPARE(d.request().image, QStringLiteral("base"));
+
+        // Pick the unbuilt one with the keyboard: Run is disabled and the form says how to build it.
+        image->setFocus();
+        QTest::keyClick(image, Qt::Key_End);
+        QCOMPARE(image->currentData().toString(), QStringLiteral("zz-unbuilt"));
+        QVERIFY(!d.runButton()->isEnabled());
+        QVERIFY2(d.problem().contains(QStringLiteral("--build-image zz-unbuilt")), qPrintable(d.problem()));
+        QVERIFY(!d.run());
+        QTest::keyClick(image, Qt::Key_Home);
+        QCOMPARE(image->currentData().toString(), QStringLiteral("base"));
+        QVERIFY(d.runButton()->isEnabled());
+        QFile::remove(f.fileName());
+    }
+
     void ctrlEnterRunsTheJobInAVm()
     {
         QVERIFY2(GuestImage::locate().isValid(), qPrintable(GuestImage::locate().error));
@@ -213,6 +251,7 @@ private slots:
         QCOMPARE(j->timeoutSec, 300);
         QCOMPARE(j->network, false);
         QCOMPARE(j->source, QStringLiteral("gui"));
+        QCOMPARE(j->image, QStringLiteral("base"));
         QCOMPARE(j->env, (QList<QPair<QString, QString>>{{QStringLiteral("GREETING"), QStringLiteral("hello")}}));
         QVERIFY(test::waitFinished(*m_ex, id));
         j = m_ex->job(id);

@@ -10,7 +10,10 @@ namespace magpie::ui {
 
 QStringList ImageSetup::arguments() const
 {
-    return {builder, QStringLiteral("--agent"), agent, QStringLiteral("--out"), outDir};
+    QStringList args{builder, QStringLiteral("--agent"), agent, QStringLiteral("--out"), outDir};
+    if (!recipe.isEmpty())
+        args << QStringLiteral("--recipe") << recipe;
+    return args;
 }
 
 QString ImageSetup::commandLine(bool withSudo) const

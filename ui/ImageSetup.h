@@ -17,6 +17,7 @@ struct ImageSetup {
     QString builder;   // packaging/guest/build-image.sh or the installed copy; "" when none
     QString agent;     // the magpie-agent binary it packs
     QString outDir;    // where it writes vmlinuz, initrd.img, rootfs.qcow2, manifest.json
+    QString recipe;    // an image profile's recipe (--recipe); "" for the base image
 
     bool canBuild() const { return !builder.isEmpty() && !agent.isEmpty() && !outDir.isEmpty(); }
     // bash BUILDER --agent AGENT --out OUTDIR

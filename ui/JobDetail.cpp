@@ -253,6 +253,7 @@ void JobDetail::refreshDetails(const JobRecord &j)
     } else {
         html += row(tr("Workspace"), tr("none (stateless: nothing is kept)"));
     }
+    html += row(tr("Image"), j.image.isEmpty() ? QStringLiteral("base") : j.image);
     html += row(tr("vCPUs"), QString::number(j.vcpus));
     html += row(tr("Memory"), tr("%1 MB").arg(j.memoryMb));
     html += row(tr("Timeout"), j.timeoutSec > 0 ? formatDuration(qint64(j.timeoutSec) * 1000) : tr("none"));

@@ -274,6 +274,7 @@ NewJobDialog *MainWindow::openNewJob(const QString &workspaceId)
 {
     auto *d = new NewJobDialog(m_ex, this);
     d->setAttribute(Qt::WA_DeleteOnClose);
+    d->setImageSetup(m_banner->setup());
     if (!workspaceId.isEmpty())
         d->setWorkspace(workspaceId);
     connect(d, &NewJobDialog::submitted, this, [this](const QString &id) {

@@ -5,6 +5,8 @@
 #include "BashHighlighter.h"
 #include "CodeEditor.h"
 #include "EnvTable.h"
+#include "ImageBuildDialog.h"
+#include "ImageRegistry.h"
 #include "JobTemplates.h"
 #include "UiFormat.h"
 
@@ -150,6 +152,31 @@ NewJobDialog::NewJobDialog(Executor &executor, QWidget *parent)
     m_timeout->setValue(m_ex.config().defaultTimeoutSec > 0 ? m_ex.config().defaultTimeoutSec : JobLimits::kDefaultTimeout);
     m_timeout->setToolTip(tr("The job is stopped (status timed out) when its script runs longer than this"));
     rf->addRow(tr("T&imeout:"), m_timeout);
+    // The guest image profile (ImageRegistry): base, dev, the user's recipes; unbuilt ones say so.
+    m_image = new QComboBox(res);
+    m_image->setObjectName(QStringLiteral("imageCombo"));
+    m_image->setToolTip(tr("What the VM runs: base (Debian with bash, python3, git) or dev (adds Node.js, npm, gcc…)"));
+    m_buildImage = new QToolButton(res);
+    m_buildImage->setObjectName(QStringLiteral("buildImageButton"));
+    m_buildImage->setText(tr("Build…"));
+    m_buildImage->setToolTip(tr("Build or rebuild a guest image profile"));
+    m_buildImage->setVisible(false); // shown once the app says how to build (setImageSetup)
+    auto *imageRow = new QHBoxLayout;
+    imageRow->addWidget(m_image, 1);
+    imageRow->addWidget(m_buildImage);
+    rf->addRow(tr("Ima&ge:"), imageRow);
+    refreshImageChoices();
+    connect(m_buildImage, &QToolButton::clicked, this, [this] {
+        auto *d = new ImageBuildDialog(m_imageSetup, m_ex.config().dataDir, m_image->currentData().toString(), this);
+        d->setAttribute(Qt::WA_DeleteOnClose);
+        connect(d, &ImageBuildDialog::imageBuilt, this, [this](const QString &name) {
+            refreshImageChoices();
+            if (const int i = m_image->findData(name); i >= 0)
+                m_image->setCurrentIndex(i);
+            revalidate();
+        });
+        d->show();
+    });
     m_network = new QCheckBox(tr("Network access (user-mode NAT)"), res);
     m_network->setObjectName(QStringLiteral("networkCheck"));
     m_network->setChecked(true);
@@ -198,6 +225,7 @@ NewJobDialog::NewJobDialog(Executor &executor, QWidget *parent)
     connect(m_stateful, &QGroupBox::toggled, this, &NewJobDialog::revalidate);
     connect(m_workspace, &QComboBox::editTextChanged, this, &NewJobDialog::revalidate);
     connect(m_size, &QSpinBox::valueChanged, this, &NewJobDialog::revalidate);
+    connect(m_image, &QComboBox::currentIndexChanged, this, &NewJobDialog::revalidate);
     connect(m_env, &EnvTable::changed, this, &NewJobDialog::revalidate);
     connect(&m_ex, &Executor::workspacesChanged, this, [this] {
         refreshWorkspaceChoices();
@@ -207,6 +235,28 @@ NewJobDialog::NewJobDialog(Executor &executor, QWidget *parent)
     m_workspace->setEditText(QString());
     revalidate();
     m_script->setFocus();
+}
+
+void NewJobDialog::refreshImageChoices()
+{
+    const QString current = m_image->currentData().toString();
+    const QSignalBlocker block(m_image);
+    m_image->clear();
+    const ImageRegistry images(m_ex.config().dataDir, m_ex.image());
+    for (const ImageProfile &p : images.profiles()) {
+        const bool built = images.isBuilt(p.name);
+        m_image->addItem(built ? p.name : tr("%1 (not built)").arg(p.name), p.name);
+        m_image->setItemData(m_image->count() - 1, p.description, Qt::ToolTipRole);
+        m_image->setItemData(m_image->count() - 1, built, Qt::UserRole + 1);
+    }
+    const int i = m_image->findData(current.isEmpty() ? ImageRegistry::defaultName() : current);
+    m_image->setCurrentIndex(qMax(0, i));
+}
+
+void NewJobDialog::setImageSetup(const ImageSetup &setup)
+{
+    m_imageSetup = setup;
+    m_buildImage->setVisible(setup.canBuild());
 }
 
 void NewJobDialog::refreshWorkspaceChoices()
@@ -272,6 +322,8 @@ void NewJobDialog::loadFromJob(const JobRecord &job)
     if (job.timeoutSec > 0)
         m_timeout->setValue(job.timeoutSec);
     m_network->setChecked(job.network);
+    if (const int i = m_image->findData(job.image); i >= 0)
+        m_image->setCurrentIndex(i);
     revalidate();
 }
 
@@ -291,6 +343,7 @@ JobRequest NewJobDialog::request() const
     r.memoryMb = m_memory->value();
     r.timeoutSec = m_timeout->value();
     r.network = m_network->isChecked();
+    r.image = m_image->currentData().toString();
     r.source = QStringLiteral("gui");
     return r;
 }
@@ -363,6 +416,10 @@ void NewJobDialog::revalidate()
     // An empty script is the normal starting point: say so quietly, not in red.
     const bool emptyScript = r.script.isEmpty();
     showMessage(m_scriptMessage, scriptText, !emptyScript);
+    if (resourcesText.isEmpty() && m_image->currentIndex() >= 0 && !m_image->currentData(Qt::UserRole + 1).toBool()) {
+        resourcesText = tr("Image “%1” is not built yet: run magpie-desktop --build-image %1").arg(r.image);
+        problems << resourcesText;
+    }
     showMessage(m_resourcesMessage, resourcesText, true);
     showMessage(m_envMessage, envText, true);
 

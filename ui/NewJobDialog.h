@@ -7,6 +7,7 @@
 #pragma once
 
 #include "Executor.h"
+#include "ImageSetup.h"
 
 #include <QDialog>
 
@@ -59,6 +60,10 @@ public:
     QCheckBox *networkCheck() const { return m_network; }
     EnvTable *envTable() const { return m_env; }
     QPushButton *runButton() const { return m_run; }
+    QComboBox *imageCombo() const { return m_image; }
+    QToolButton *buildImageButton() const { return m_buildImage; }
+    // How this installation builds images: enables "Build…" beside the image picker.
+    void setImageSetup(const ImageSetup &setup);
     QLabel *problemLabel() const { return m_problemLabel; }
     QToolButton *templateButton() const { return m_templates; }
 
@@ -68,6 +73,7 @@ signals:
 private:
     void revalidate();
     void refreshWorkspaceChoices();
+    void refreshImageChoices();
     static void showMessage(QLabel *label, const QString &text, bool error);
 
     Executor &m_ex;
@@ -84,6 +90,9 @@ private:
     QLabel *m_sizeNote;
     QSpinBox *m_vcpus, *m_memory, *m_timeout;
     QCheckBox *m_network;
+    QComboBox *m_image;
+    QToolButton *m_buildImage;
+    ImageSetup m_imageSetup;
     QLabel *m_resourcesMessage;
     EnvTable *m_env;
     QLabel *m_envMessage;

@@ -28,7 +28,7 @@ if [[ -n ${MAGPIE_GUEST_EXTRA_MODULES:-} ]]; then
     GUEST_MODULES+=("${_extra[@]}")
 fi
 # Number of cache entries kept per kind (older ones are deleted after a new one is built).
-readonly KEEP_KERNELS=3 KEEP_ROOTFS=2 KEEP_INITRDS=10
+readonly KEEP_KERNELS=3 KEEP_ROOTFS=4 KEEP_INITRDS=10
 
 CACHE_DIR=${MAGPIE_GUEST_CACHE:-${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/magpie-desktop/guest-cache}
 
@@ -206,7 +206,7 @@ prune() {
 # ---------------------------------------------------------------- arguments
 usage() {
     cat <<EOF
-usage: build-image.sh --agent /path/to/magpie-agent --out OUTDIR
+usage: build-image.sh --agent /path/to/magpie-agent --out OUTDIR [--recipe FILE.conf]
 
 Builds vmlinuz, initrd.img, rootfs.qcow2 and manifest.json in OUTDIR.
 Environment: MAGPIE_GUEST_CACHE, MAGPIE_DEBIAN_MIRROR, MAGPIE_GUEST_REBUILD=1,
@@ -214,13 +214,15 @@ Environment: MAGPIE_GUEST_CACHE, MAGPIE_DEBIAN_MIRROR, MAGPIE_GUEST_REBUILD=1,
 EOF
 }
 
-AGENT='' OUT=''
+AGENT='' OUT='' RECIPE=''
 while [[ $# -gt 0 ]]; do
     case $1 in
         --agent) [[ $# -ge 2 ]] || die "--agent needs a path"; AGENT=$2; shift 2 ;;
         --agent=*) AGENT=${1#*=}; shift ;;
         --out) [[ $# -ge 2 ]] || die "--out needs a folder"; OUT=$2; shift 2 ;;
         --out=*) OUT=${1#*=}; shift ;;
+        --recipe) [[ $# -ge 2 ]] || die "--recipe needs a file"; RECIPE=$2; shift 2 ;;
+        --recipe=*) RECIPE=${1#*=}; shift ;;
         -h | --help) usage; exit 0 ;;
         *) usage >&2; die "unknown argument: $1" ;;
     esac
@@ -238,6 +240,30 @@ esac
 mkdir -p -- "$OUT" || die "cannot create output folder $OUT"
 OUT=$(realpath -- "$OUT")
 REBUILD=${MAGPIE_GUEST_REBUILD:-0}
+
+# ---------------------------------------------------------------- image profile (recipe)
+# A recipe (profiles/*.conf, or a user's <data folder>/images/recipes/NAME.conf) is KEY=VALUE
+# lines: name, description, packages (extra Debian packages, space separated) and setup (a
+# script, relative to the recipe file, run as root inside the image at build time).
+PROFILE_NAME=base PROFILE_PACKAGES='' PROFILE_SETUP=''
+recipe_value() { sed -n "s/^[[:space:]]*$1[[:space:]]*=[[:space:]]*//p" -- "$RECIPE" | tail -n1 | sed 's/[[:space:]]*$//'; }
+if [[ -n $RECIPE ]]; then
+    [[ -f $RECIPE ]] || die "recipe not found: $RECIPE"
+    RECIPE=$(realpath -- "$RECIPE")
+    PROFILE_NAME=$(recipe_value name)
+    [[ $PROFILE_NAME =~ ^[a-z0-9][a-z0-9._-]{0,39}$ ]] || die "recipe $RECIPE: name must be 1-40 of a-z 0-9 . _ - (got '$PROFILE_NAME')"
+    PROFILE_PACKAGES=$(recipe_value packages | tr ',' ' ' | xargs -r printf '%s ' | sed 's/ $//')
+    for p in $PROFILE_PACKAGES; do
+        [[ $p =~ ^[a-z0-9][a-z0-9+.-]+$ ]] || die "recipe $RECIPE: '$p' is not a Debian package name"
+    done
+    setup=$(recipe_value setup)
+    if [[ -n $setup ]]; then
+        [[ $setup == /* ]] || setup="$(dirname -- "$RECIPE")/$setup"
+        [[ -f $setup ]] || die "recipe $RECIPE: setup script not found: $setup"
+        PROFILE_SETUP=$(realpath -- "$setup")
+    fi
+    log "profile $PROFILE_NAME: packages [${PROFILE_PACKAGES}]${PROFILE_SETUP:+, setup $PROFILE_SETUP}"
+fi
 
 mkdir -p -- "$CACHE_DIR/tmp" "$CACHE_DIR/kernel" "$CACHE_DIR/rootfs" "$CACHE_DIR/initrd" ||
     die "cannot create cache folder $CACHE_DIR"
@@ -359,11 +385,46 @@ rootfs_make_image() {
     qemu-img convert -O qcow2 "$img" "$qcow"
 }
 
+# Installs a profile's extra packages and runs its setup script inside the fresh root (chroot).
+rootfs_customize() {
+    local root=$1 mirror=$2 logf=$3 rc=0 proxy_opt=()
+    [[ -n $PROFILE_PACKAGES || -n $PROFILE_SETUP ]] || return 0
+    cp -L -- /etc/resolv.conf "$root/etc/resolv.conf"
+    printf 'deb %s %s main\n' "$mirror" "$SUITE" >"$root/etc/apt/sources.list"
+    [[ -n ${http_proxy:-} ]] && proxy_opt=(-o "Acquire::http::Proxy=$http_proxy")
+    mount -t proc proc "$root/proc"
+    mount --bind /dev "$root/dev"
+    {
+        if [[ -n $PROFILE_PACKAGES ]]; then
+            log "apt-get install (in the image): $PROFILE_PACKAGES"
+            # shellcheck disable=SC2086
+            chroot "$root" /usr/bin/env DEBIAN_FRONTEND=noninteractive apt-get "${proxy_opt[@]}" update -q &&
+                chroot "$root" /usr/bin/env DEBIAN_FRONTEND=noninteractive apt-get "${proxy_opt[@]}" install -y -q \
+                    --no-install-recommends $PROFILE_PACKAGES &&
+                chroot "$root" apt-get clean
+        fi
+    } >>"$logf" 2>&1 || rc=$?
+    if [[ $rc -eq 0 && -n $PROFILE_SETUP ]]; then
+        log "running the setup script in the image"
+        install -m 755 -- "$PROFILE_SETUP" "$root/tmp/magpie-setup"
+        chroot "$root" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
+            /bin/bash /tmp/magpie-setup >>"$logf" 2>&1 || rc=$?
+    fi
+    umount_below "$root"
+    return "$rc"
+}
+
 # Everything that determines the rootfs (its cache key). The mirror is deliberately not part of
 # it: any mirror of the suite gives the same system. MAGPIE_GUEST_REBUILD=1 refreshes it.
 rootfs_recipe() {
     printf 'rootfs-recipe-v1\n%s\n%s\n%s\n%s\n' "$SUITE" "$ROOTFS_VARIANT" "$ROOTFS_PACKAGES" "$ROOTFS_SIZE"
     declare -f rootfs_debootstrap rootfs_trim rootfs_configure rootfs_make_image
+    # The base profile's key is unchanged from before profiles existed (its cache stays valid).
+    if [[ -n $PROFILE_PACKAGES || -n $PROFILE_SETUP ]]; then
+        printf 'profile\n%s\n' "$PROFILE_PACKAGES"
+        [[ -n $PROFILE_SETUP ]] && sha256_file "$PROFILE_SETUP"
+        declare -f rootfs_customize
+    fi
 }
 
 build_rootfs() {
@@ -387,14 +448,34 @@ build_rootfs() {
     make_tmp tmp rootfs
     mkdir "$tmp/out"
     t0=$(date +%s)
-    log "debootstrap $SUITE ($ROOTFS_VARIANT + $ROOTFS_PACKAGES); this takes about a minute"
-    if ! rootfs_debootstrap "$tmp/root" "$mirror" "$tmp/debootstrap.log"; then
-        tail -n 25 "$tmp/debootstrap.log" >&2 || true
-        [[ -f $tmp/root/debootstrap/debootstrap.log ]] && tail -n 25 "$tmp/root/debootstrap/debootstrap.log" >&2
-        die "debootstrap failed (mirror $mirror)"
+    # A profile starts from the same debootstrap tree as base: kept as a tarball in the cache,
+    # so each further profile skips debootstrap.
+    local tree_tar=''
+    if [[ -n $PROFILE_PACKAGES || -n $PROFILE_SETUP ]]; then
+        tree_tar="$CACHE_DIR/rootfs/debootstrap-$SUITE-$(sha256_str "$(printf '%s\n' "$SUITE" "$ROOTFS_VARIANT" "$ROOTFS_PACKAGES"; declare -f rootfs_debootstrap)" | cut -c1-16).tar"
     fi
-    umount_below "$tmp/root"
-    log "debootstrap done in $(($(date +%s) - t0)) s; trimming and configuring"
+    if [[ -n $tree_tar && -f $tree_tar ]]; then
+        log "debootstrap: using the cached tree $(basename -- "$tree_tar")"
+        mkdir -- "$tmp/root"
+        tar -C "$tmp/root" -xf "$tree_tar"
+    else
+        log "debootstrap $SUITE ($ROOTFS_VARIANT + $ROOTFS_PACKAGES); this takes about a minute"
+        if ! rootfs_debootstrap "$tmp/root" "$mirror" "$tmp/debootstrap.log"; then
+            tail -n 25 "$tmp/debootstrap.log" >&2 || true
+            [[ -f $tmp/root/debootstrap/debootstrap.log ]] && tail -n 25 "$tmp/root/debootstrap/debootstrap.log" >&2
+            die "debootstrap failed (mirror $mirror)"
+        fi
+        umount_below "$tmp/root"
+        log "debootstrap done in $(($(date +%s) - t0)) s"
+        if [[ -n $tree_tar ]]; then
+            tar -C "$tmp/root" -cf "$tree_tar.tmp.$$" . && mv -f -- "$tree_tar.tmp.$$" "$tree_tar"
+        fi
+    fi
+    if ! rootfs_customize "$tmp/root" "$mirror" "$tmp/customize.log"; then
+        tail -n 25 "$tmp/customize.log" >&2 || true
+        die "profile $PROFILE_NAME: installing its packages or running its setup script failed"
+    fi
+    log "trimming and configuring"
     rootfs_trim "$tmp/root"
     rootfs_configure "$tmp/root"
     log "root tree: $(du -sh --one-file-system "$tmp/root" | cut -f1); making ext4 ($ROOTFS_SIZE, sparse) and qcow2"
@@ -695,6 +776,8 @@ cat >"$manifest_tmp" <<EOF
   "hash_algorithm": "sha256",
   "rootfs_recipe": "${ROOTFS_KEY:0:16}",
   "debian_suite": "$SUITE",
+  "profile": "$PROFILE_NAME",
+  "profile_packages": "$PROFILE_PACKAGES",
   "root_serial": "magpie-root",
   "built_at": "$BUILT_AT"
 }

@@ -171,6 +171,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         network=False if args.no_network else None,
         description=args.description,
         script_type=args.type,
+        image=args.image,
     )
     if args.detach:
         print(job.request_id)
@@ -396,6 +397,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--no-network", action="store_true", help="no network in the VM")
     r.add_argument("--vcpus", type=int, metavar="N")
     r.add_argument("--memory", type=int, metavar="MB", help="VM memory in MiB")
+    r.add_argument("--image", metavar="NAME", help="guest image profile: base (default), dev, or one of your recipes")
     r.add_argument("--detach", "-d", action="store_true", help="print the job id and return at once")
     r.add_argument("--type", choices=["bash", "python"], help="bash (default; or the script's #! line) or python "
                                                               "(runs as python3 SCRIPT in the VM)")

@@ -122,6 +122,7 @@ class Jobs(CloudJobsMixin):
         docker_image: Optional[str] = None,
         persist: Optional[bool] = None,
         ip_lease: Optional[bool] = None,
+        image: Optional[str] = None,
     ) -> Job:
         """Queues a job and returns at once (``status`` is usually ``queued``).
 
@@ -135,6 +136,8 @@ class Jobs(CloudJobsMixin):
                           timeout, network, dict(description=description, script_type=script_type,
                                                  environment=environment, docker_image=docker_image,
                                                  persist=persist, ip_lease=ip_lease))
+        if image is not None:
+            body["image"] = image  # guest image profile: "base" (default), "dev", or a recipe of yours
         resp = self._client._transport.request("POST", "/jobs", body=body, ok=(200, 201, 202))
         return Job.from_dict(resp.json())
 
@@ -159,6 +162,7 @@ class Jobs(CloudJobsMixin):
         persist: Optional[bool] = None,
         ip_lease: Optional[bool] = None,
         poll_interval: Optional[float] = None,
+        image: Optional[str] = None,
     ) -> Job:
         """Creates a job, waits until it has finished and returns it with ``stdout``/``stderr``
         (and ``logs``, their lines).
@@ -171,7 +175,8 @@ class Jobs(CloudJobsMixin):
         """
         job = self.create(name, script, stateful, workspace_id, workspace_size_gb, env, vcpus, memory_mb,
                           timeout, network, description=description, script_type=script_type,
-                          environment=environment, docker_image=docker_image, persist=persist, ip_lease=ip_lease)
+                          environment=environment, docker_image=docker_image, persist=persist, ip_lease=ip_lease,
+                          image=image)
         return self.wait(job.request_id, timeout=wait_timeout)
 
     def get(self, job_id: str) -> Job:

@@ -43,7 +43,7 @@ class PackagingTest(unittest.TestCase):
             run_env = dict(os.environ, PYTHONPATH=target)
             r = subprocess.run([sys.executable, script, "--version"], capture_output=True, text=True,
                                env=run_env, cwd=d, timeout=60)
-            self.assertEqual((r.returncode, r.stdout.strip()), (0, "magpie 0.1.0"), r.stderr)
+            self.assertEqual((r.returncode, r.stdout.strip()), (0, "magpie 0.2.0"), r.stderr)
             r = subprocess.run([sys.executable, "-c", "import magpie, sys; print(magpie.__file__)"],
                                capture_output=True, text=True, env=run_env, cwd=d, timeout=60)
             self.assertTrue(r.stdout.strip().startswith(target), r.stdout + r.stderr)
