@@ -13,7 +13,9 @@
 
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QDir>
 #include <QMessageBox>
+#include <QProcess>
 #include <QSocketNotifier>
 
 #include <csignal>
@@ -109,6 +111,15 @@ int runGui(int argc, char **argv)
     cfg.defaultMemoryMb = settings.defaultMemoryMb;
     cfg.keepJobs = settings.keepJobs;
     cfg.keepDays = settings.keepDays;
+    if (settings.backend == QLatin1String("slurm") && QDir::isAbsolutePath(settings.slurmShared)) { // docs/slurm.md
+        cfg.backend = settings.backend;
+        cfg.slurm.partition = settings.slurmPartition;
+        cfg.slurm.account = settings.slurmAccount;
+        cfg.slurm.sharedDir = settings.slurmShared;
+        cfg.slurm.extraArgs = QProcess::splitCommand(settings.slurmExtra);
+        cfg.slurm.guestDir = qEnvironmentVariable("MAGPIE_GUEST_DIR");
+        cfg.slurm.snapshotDir = qEnvironmentVariable("MAGPIE_SLURM_SNAPSHOT_DIR");
+    }
     cfg.holdWithoutImage = true; // jobs wait for the image the window offers to build
 
     QHostAddress address(QHostAddress::LocalHost);

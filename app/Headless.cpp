@@ -181,6 +181,8 @@ int Headless::start()
     if (m_opt.accel) // an explicit --accel beats MAGPIE_ACCEL, which the executor also reads
         qunsetenv("MAGPIE_ACCEL");
     cfg.accel = m_opt.accel ? *m_opt.accel : accelModeFromEnvironment(AccelMode::Auto);
+    cfg.backend = m_opt.backend;
+    cfg.slurm = m_opt.slurm;
     m_exec = std::make_unique<Executor>(cfg);
     if (!m_exec->image().isValid())
         say(QStringLiteral("warning: no guest image found, jobs will fail until one is installed: %1").arg(m_exec->image().error));
@@ -198,6 +200,9 @@ int Headless::start()
         say(error);
         return Failed;
     }
+    if (cfg.backend == QLatin1String("slurm"))
+        say(QStringLiteral("jobs run on Slurm (partition %1, shared folder %2)")
+                .arg(cfg.slurm.partition.isEmpty() ? QStringLiteral("default") : cfg.slurm.partition, cfg.slurm.sharedDir));
     say(QStringLiteral("%1 serving data folder %2 (API key %3, max %4 parallel VMs, accelerator %5)")
             .arg(HttpApi::version(), m_dir->path(),
                  key->fromEnvironment() ? QStringLiteral("from MAGPIE_API_KEY") : QStringLiteral("in ") + key->file())

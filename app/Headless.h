@@ -9,6 +9,7 @@
 #pragma once
 
 #include "Accelerator.h"
+#include "slurm/SlurmCommands.h"
 
 #include <QHostAddress>
 #include <QObject>
@@ -33,6 +34,8 @@ struct HeadlessOptions {
     int keepDays = 0;
     bool checkpoints = true;               // a snapshot before every stateful job (issue 11)
     int keepCheckpoints = 10;              // per workspace
+    QString backend = QStringLiteral("local"); // "local" or "slurm"
+    SlurmConfig slurm;                     // --slurm-partition, --slurm-account, --slurm-shared, --slurm-extra
 };
 
 class Headless : public QObject

@@ -52,6 +52,12 @@ Settings Settings::load()
     s.closeToTray = st->value(QStringLiteral("closeToTray"), true).toBool();
     const QString theme = st->value(QStringLiteral("theme"), QStringLiteral("system")).toString();
     s.theme = (theme == QLatin1String("light") || theme == QLatin1String("dark")) ? theme : QStringLiteral("system");
+    s.backend = st->value(QStringLiteral("backend/kind"), QStringLiteral("local")).toString() == QLatin1String("slurm") ? QStringLiteral("slurm")
+                                                                                                                    : QStringLiteral("local");
+    s.slurmPartition = st->value(QStringLiteral("backend/slurmPartition")).toString().trimmed();
+    s.slurmAccount = st->value(QStringLiteral("backend/slurmAccount")).toString().trimmed();
+    s.slurmShared = st->value(QStringLiteral("backend/slurmShared")).toString().trimmed();
+    s.slurmExtra = st->value(QStringLiteral("backend/slurmExtra")).toString().trimmed();
     return s;
 }
 
@@ -69,6 +75,11 @@ bool Settings::save(QString *error) const
     st->setValue(QStringLiteral("http/port"), httpPort);
     st->setValue(QStringLiteral("closeToTray"), closeToTray);
     st->setValue(QStringLiteral("theme"), theme);
+    st->setValue(QStringLiteral("backend/kind"), backend);
+    st->setValue(QStringLiteral("backend/slurmPartition"), slurmPartition);
+    st->setValue(QStringLiteral("backend/slurmAccount"), slurmAccount);
+    st->setValue(QStringLiteral("backend/slurmShared"), slurmShared);
+    st->setValue(QStringLiteral("backend/slurmExtra"), slurmExtra);
     st->sync();
     if (st->status() != QSettings::NoError) {
         if (error)

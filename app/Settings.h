@@ -34,6 +34,10 @@ public:
     int httpPort = kDefaultHttpPort;  // 0..65535
     bool closeToTray = true;     // closing the window keeps the app running in the tray
     QString theme = QStringLiteral("system"); // system | light | dark
+    // Where jobs run (docs/slurm.md): "local" or "slurm", with the cluster's partition, account,
+    // shared folder and extra sbatch arguments.
+    QString backend = QStringLiteral("local");
+    QString slurmPartition, slurmAccount, slurmShared, slurmExtra;
 
     // The settings file in use.
     static QString filePath();

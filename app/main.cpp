@@ -4,9 +4,12 @@
 #include "DataDir.h"
 #include "Headless.h"
 #include "HttpApi.h"
+#include "RunJob.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
+#include <QDir>
+#include <QProcess>
 #include <QStringList>
 
 #include <cstdio>
@@ -27,6 +30,8 @@ int main(int argc, char **argv)
         const QByteArray a(argv[i]);
         if (a == "--")
             break;
+        if (a == "--run-job" && i + 1 < argc) // the Slurm node-side runner (app/RunJob.h)
+            return runJob(argc, argv, QString::fromLocal8Bit(argv[i + 1]));
         headless |= a == "--headless";
         infoOnly |= a == "-h" || a == "--help" || a == "--help-all" || a == "-v" || a == "--version";
         infoOnly |= a == "--build-image" || a.startsWith("--build-image=");
@@ -77,10 +82,19 @@ int main(int argc, char **argv)
     const QCommandLineOption keepCheckpointsOpt(QStringLiteral("keep-checkpoints"),
                                                 QStringLiteral("Checkpoints kept per workspace, older ones pruned (0: none kept). Default: 10."),
                                                 QStringLiteral("N"));
+    const QCommandLineOption backendOpt(QStringLiteral("backend"), QStringLiteral("Where jobs run: local (QEMU on this machine) or slurm (docs/slurm.md)."),
+                                        QStringLiteral("local|slurm"), QStringLiteral("local"));
+    const QCommandLineOption slurmPartitionOpt(QStringLiteral("slurm-partition"), QStringLiteral("Slurm partition for jobs (default: the cluster's)."), QStringLiteral("P"));
+    const QCommandLineOption slurmAccountOpt(QStringLiteral("slurm-account"), QStringLiteral("Slurm account for jobs."), QStringLiteral("A"));
+    const QCommandLineOption slurmSharedOpt(QStringLiteral("slurm-shared"),
+                                            QStringLiteral("Folder on storage shared with the nodes (workspaces, logs, results); required with --backend slurm."),
+                                            QStringLiteral("DIR"));
+    const QCommandLineOption slurmExtraOpt(QStringLiteral("slurm-extra"), QStringLiteral("More sbatch arguments, space-separated (e.g. \"--qos=long\")."), QStringLiteral("ARGS"));
     const QCommandLineOption buildImageOpt(QStringLiteral("build-image"),
                                            QStringLiteral("Build the guest image profile NAME (base, dev, or a recipe in DATA/images/recipes/NAME.conf) and exit."),
                                            QStringLiteral("NAME"));
-    parser.addOptions({headlessOpt, dataDirOpt, listenOpt, maxParallelOpt, accelOpt, keepJobsOpt, keepDaysOpt, buildImageOpt, checkpointsOpt, keepCheckpointsOpt});
+    parser.addOptions({headlessOpt, dataDirOpt, listenOpt, maxParallelOpt, accelOpt, keepJobsOpt, keepDaysOpt, buildImageOpt,
+                       checkpointsOpt, keepCheckpointsOpt, backendOpt, slurmPartitionOpt, slurmAccountOpt, slurmSharedOpt, slurmExtraOpt});
     parser.process(app); // --help, --version and unknown options end here
 
     if (parser.isSet(buildImageOpt))
@@ -140,6 +154,23 @@ int main(int argc, char **argv)
             return Headless::Usage;
         }
         opt.keepCheckpoints = n;
+    }
+    opt.backend = parser.value(backendOpt);
+    if (opt.backend != QLatin1String("local") && opt.backend != QLatin1String("slurm")) {
+        std::fprintf(stderr, "magpie-desktop: --backend must be local or slurm\n");
+        return Headless::Usage;
+    }
+    if (opt.backend == QLatin1String("slurm")) {
+        opt.slurm.partition = parser.value(slurmPartitionOpt);
+        opt.slurm.account = parser.value(slurmAccountOpt);
+        opt.slurm.sharedDir = parser.value(slurmSharedOpt);
+        opt.slurm.extraArgs = QProcess::splitCommand(parser.value(slurmExtraOpt));
+        opt.slurm.guestDir = qEnvironmentVariable("MAGPIE_GUEST_DIR");
+        opt.slurm.snapshotDir = qEnvironmentVariable("MAGPIE_SLURM_SNAPSHOT_DIR");
+        if (opt.slurm.sharedDir.isEmpty() || !QDir::isAbsolutePath(opt.slurm.sharedDir)) {
+            std::fprintf(stderr, "magpie-desktop: --backend slurm needs --slurm-shared DIR (an absolute path the nodes see too)\n");
+            return Headless::Usage;
+        }
     }
     Headless server(opt);
     return server.exec();

@@ -36,6 +36,9 @@ public:
     virtual void shutdown() = 0;
     // Backend facts for the pool status (accelerator, snapshot state, cluster…).
     virtual QJsonObject status() const { return {}; }
+    // Whether its tasks outlive the app (a cluster's jobs do): then shutdown() leaves running
+    // jobs recorded as running, and the next start follows them again.
+    virtual bool resumesRunningTasks() const { return false; }
 
 signals:
     // The task is placed and running: info names where ({"backend", "node", "slurm_job_id", …}).

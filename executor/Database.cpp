@@ -99,6 +99,12 @@ const QList<QStringList> &migrations()
             QStringLiteral("ALTER TABLE jobs ADD COLUMN checkpoint_name TEXT"),
             QStringLiteral("ALTER TABLE jobs ADD COLUMN base_workspace_id TEXT"),
         },
+        // Version 6: where each job ran: the backend ("local", "slurm") and, on Slurm, its job id and node.
+        {
+            QStringLiteral("ALTER TABLE jobs ADD COLUMN backend TEXT"),
+            QStringLiteral("ALTER TABLE jobs ADD COLUMN slurm_job_id TEXT"),
+            QStringLiteral("ALTER TABLE jobs ADD COLUMN node TEXT"),
+        },
     };
     return m;
 }

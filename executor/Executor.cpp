@@ -4,6 +4,7 @@
 
 #include "Backend.h"
 #include "LocalBackend.h"
+#include "slurm/SlurmBackend.h"
 #include "Recovery.h"
 #include "Task.h"
 #include "Tools.h"
@@ -107,7 +108,9 @@ bool Executor::open(QString *error)
         *error = m_db.error();
         return false;
     }
-    m_workspaces = std::make_unique<WorkspaceStore>(m_db, m_cfg.dataDir + QStringLiteral("/workspaces"));
+    const bool onSlurm = m_cfg.backend == QLatin1String("slurm");
+    // On Slurm the workspaces' disks live on the shared storage, where the nodes open them.
+    m_workspaces = std::make_unique<WorkspaceStore>(m_db, (onSlurm ? m_cfg.slurm.sharedDir : m_cfg.dataDir) + QStringLiteral("/workspaces"));
     m_jobs = std::make_unique<JobStore>(m_db, m_cfg.dataDir + QStringLiteral("/logs"));
     m_ops = std::make_unique<WorkspaceOps>(*m_workspaces, [this](const TaskPtr &t) { enqueue(t); });
 
@@ -117,8 +120,13 @@ bool Executor::open(QString *error)
     lc.accel = m_cfg.accel;
     lc.bootTimeoutSec = m_cfg.bootTimeoutSec;
     lc.image = m_image;
-    m_local = new LocalBackend(lc, this);
-    m_backend = m_local;
+    if (onSlurm) {
+        m_slurm = new SlurmBackend(m_cfg.slurm, this);
+        m_backend = m_slurm;
+    } else {
+        m_local = new LocalBackend(lc, this);
+        m_backend = m_local;
+    }
     connect(m_backend, &Backend::taskStarted, this, &Executor::onTaskStarted);
     connect(m_backend, &Backend::taskOutput, this, &Executor::onTaskOutput);
     connect(m_backend, &Backend::taskFinished, this, &Executor::onTaskFinished);
@@ -126,7 +134,10 @@ bool Executor::open(QString *error)
 
     recover();
     scheduleSoon();
-    m_local->prepareSnapshot(m_cfg.defaultVcpus, m_cfg.defaultMemoryMb);
+    if (m_local)
+        m_local->prepareSnapshot(m_cfg.defaultVcpus, m_cfg.defaultMemoryMb);
+    if (m_slurm)
+        m_slurm->prepareSnapshot(m_cfg.defaultVcpus, m_cfg.defaultMemoryMb);
     m_pruneTimer = new QTimer(this);
     m_pruneTimer->setSingleShot(true);
     m_pruneTimer->setInterval(2000); // after a burst of finished jobs, once
@@ -143,6 +154,20 @@ void Executor::recover()
     const QString runs = m_cfg.dataDir + QStringLiteral("/runs/");
     recovery::killStaleQemu(runs);
     for (JobRecord j : m_jobs->withStatus(JobStatus::Running)) {
+        if (m_slurm && j.backend == QLatin1String("slurm") && m_slurm->resume(j.requestId, j.stdoutBytes, j.stderrBytes)) {
+            // Still in the cluster (or finished there with a result): followed again.
+            auto t = std::make_shared<Task>();
+            t->kind = Task::Job;
+            t->id = j.requestId;
+            t->workspaceId = j.workspaceId;
+            t->job = j;
+            t->order = ++m_order;
+            t->started = true;
+            m_running.insert(t->id, t);
+            if (!t->workspaceId.isEmpty())
+                m_scheduler.markBusy(t->workspaceId, t->id);
+            continue;
+        }
         recovery::killStaleQemu(QStringLiteral("magpie-%1").arg(j.requestId));
         closeRecord(j, JobStatus::Failed, QStringLiteral("interrupted: Magpie Desktop stopped while this job was running; its VM was stopped"));
         saveJob(j);
@@ -484,6 +509,7 @@ void Executor::startTask(const TaskPtr &t)
         t->job.status = JobStatus::Running;
         t->job.startedAt = isoNow();
         t->job.runDir = m_cfg.dataDir + QStringLiteral("/runs/") + t->id;
+        t->job.backend = m_backend->name();
         m_jobs->prepareLogs(t->id);
         saveJob(t->job);
         emit jobChanged(t->id);
@@ -511,6 +537,9 @@ void Executor::onTaskStarted(const QString &id, const QJsonObject &info)
     if (!t || !t->isJob())
         return;
     t->job.accelerator = info.value(QStringLiteral("accelerator")).toString();
+    t->job.backend = info.value(QStringLiteral("backend")).toString();
+    t->job.slurmJobId = info.value(QStringLiteral("slurm_job_id")).toString();
+    t->job.node = info.value(QStringLiteral("node")).toString();
     saveJob(t->job);
     emit jobChanged(id);
 }
@@ -757,8 +786,11 @@ void Executor::shutdown()
     if (m_backend)
         m_backend->shutdown();
     const auto running = m_running;
+    const bool resumable = m_backend && m_backend->resumesRunningTasks();
     for (const TaskPtr &t : running) {
-        if (t->isJob() && m_jobs) {
+        if (t->isJob() && resumable) {
+            continue; // still running in the cluster: the next start follows it again
+        } else if (t->isJob() && m_jobs) {
             closeRecord(t->job, JobStatus::Failed, QStringLiteral("interrupted: Magpie Desktop was stopped while this job was running"));
             saveJob(t->job);
         } else if (!t->isJob()) {

@@ -10,6 +10,7 @@
 // results of asynchronous operations arrive there too.
 #pragma once
 
+#include "slurm/SlurmCommands.h"
 #include "Accelerator.h"
 #include "Database.h"
 #include "ExecError.h"
@@ -34,6 +35,7 @@ namespace magpie {
 
 class Backend;
 class LocalBackend;
+class SlurmBackend;
 
 struct ExecutorConfig {
     QString dataDir;                 // holds magpie.db, workspaces/, logs/, runs/
@@ -56,6 +58,9 @@ struct ExecutorConfig {
     // job says checkpoint: false); the newest keepCheckpoints "before-*" ones per workspace stay.
     bool checkpoints = true;
     int keepCheckpoints = 10;
+    // Where jobs run: "local" (QEMU on this machine) or "slurm" (a cluster, see docs/slurm.md).
+    QString backend = QStringLiteral("local");
+    SlurmConfig slurm;
 };
 
 struct WorkspaceState {
@@ -212,6 +217,7 @@ private:
     std::unique_ptr<WorkspaceOps> m_ops;
     Backend *m_backend = nullptr;
     LocalBackend *m_local = nullptr;                 // the backend when it is the local one
+    SlurmBackend *m_slurm = nullptr;                 // the backend when it is Slurm
     Scheduler m_scheduler;
     QHash<QString, TaskPtr> m_running;               // handed to the backend, not finished
     QHash<QString, JobRecord> m_unsaved;             // records the database refused to take, newest state

@@ -79,6 +79,7 @@ QJsonObject JobRecord::toJson(bool withScript) const
         {QStringLiteral("stderr_bytes"), double(stderrBytes)},
         {QStringLiteral("accelerator"), orNull(accelerator)},
         {QStringLiteral("start"), orNull(startKind)},
+        {QStringLiteral("backend"), orNull(backend)},
         {QStringLiteral("timings"), timings},
         {QStringLiteral("source"), orNull(source)},
         {QStringLiteral("image"), image},
@@ -94,6 +95,10 @@ QJsonObject JobRecord::toJson(bool withScript) const
         {QStringLiteral("user_id"), QStringLiteral("local")},
         {QStringLiteral("updated_at"), updatedAt()},
     };
+    if (backend == QLatin1String("slurm")) {
+        o.insert(QStringLiteral("slurm_job_id"), orNull(slurmJobId));
+        o.insert(QStringLiteral("node"), orNull(node));
+    }
     if (withScript) {
         o.insert(QStringLiteral("script"), script);
         if (scriptTruncated)

@@ -42,6 +42,8 @@ struct JobRecord {
     qint64 stdoutBytes = 0, stderrBytes = 0; // bytes the script wrote (also past the log cap)
     QString accelerator;
     QString startKind;             // "restore" or "cold": how the job's VM came up
+    QString backend;               // where it ran: "local" or "slurm" (empty until it starts)
+    QString slurmJobId, node;      // on Slurm: its job id and the node that ran it
     QJsonObject timings;           // phase -> ms: queued, vm_start, disk_attach, mount, script, teardown, record…
     QString runDir;
     QString source;

@@ -22,7 +22,7 @@ const char *kColumns =
     "seq, request_id, name, script, stateful, workspace_id, workspace_size_gb, env, vcpus, memory_mb, timeout, network,"
     " status, exit_code, error, notice, created_at, started_at, finished_at, duration_ms, workspace_used_bytes,"
     " workspace_total_bytes, stdout_bytes, stderr_bytes, accelerator, run_dir, source, description, script_type,"
-    " start_kind, timings, image, checkpoint, checkpoint_name, base_workspace_id";
+    " start_kind, timings, image, checkpoint, checkpoint_name, base_workspace_id, backend, slurm_job_id, node";
 
 QVariant opt(const std::optional<qint64> &v) { return v ? QVariant(*v) : QVariant(); }
 QVariant optInt(const std::optional<int> &v) { return v ? QVariant(*v) : QVariant(); }
@@ -81,6 +81,9 @@ JobRecord fromRow(const QSqlQuery &q, bool withTruncatedFlag = false)
     j.checkpoint = q.value(i++).toBool();
     j.checkpointName = q.value(i++).toString();
     j.baseWorkspaceId = q.value(i++).toString();
+    j.backend = q.value(i++).toString();
+    j.slurmJobId = q.value(i++).toString();
+    j.node = q.value(i++).toString();
     if (withTruncatedFlag)
         j.scriptTruncated = q.value(i++).toBool();
     return j;
@@ -127,12 +130,12 @@ QString JobStore::update(const JobRecord &j)
 {
     if (!m_db.exec(QStringLiteral("UPDATE jobs SET status=?, exit_code=?, error=?, notice=?, started_at=?, finished_at=?, duration_ms=?,"
                                   " workspace_used_bytes=?, workspace_total_bytes=?, stdout_bytes=?, stderr_bytes=?, accelerator=?,"
-                                  " run_dir=?, workspace_size_gb=?, start_kind=?, timings=?, checkpoint_name=? WHERE request_id=?"),
+                                  " run_dir=?, workspace_size_gb=?, start_kind=?, timings=?, checkpoint_name=?, backend=?, slurm_job_id=?, node=? WHERE request_id=?"),
                    {statusName(j.status), optInt(j.exitCode), str(j.error), str(j.notice), str(j.startedAt), str(j.finishedAt),
                     opt(j.durationMs), opt(j.workspaceUsedBytes), opt(j.workspaceTotalBytes), j.stdoutBytes, j.stderrBytes,
                     str(j.accelerator), str(j.runDir), j.workspaceSizeGb, str(j.startKind),
                     j.timings.isEmpty() ? QVariant() : QVariant(QString::fromUtf8(QJsonDocument(j.timings).toJson(QJsonDocument::Compact))),
-                    str(j.checkpointName), j.requestId}))
+                    str(j.checkpointName), str(j.backend), str(j.slurmJobId), str(j.node), j.requestId}))
         return m_db.error();
     return QString();
 }
