@@ -511,7 +511,10 @@ def background_child_does_not_hang(h):
 def background_writer_output_forwarded(h):
     # A background child keeps writing after the main process exits: its output within the
     # drain window arrives, then it is killed.
-    r = h.run(job_frame("(for i in $(seq 1 1000); do echo tick $i; sleep 0.05; done) & echo main-done; exit 4"))
+    # The main process waits until the child has written its first line (a loaded host can
+    # delay the child's start past the drain window), then exits while the child goes on.
+    r = h.run(job_frame("(for i in $(seq 1 1000); do echo tick $i; [ $i = 1 ] && touch /tmp/bg-started; sleep 0.05; done) & "
+                        "while [ ! -e /tmp/bg-started ]; do sleep 0.01; done; echo main-done; exit 4"))
     check_exit(r, 4)
     lines = r.stdout.decode().splitlines()
     if "main-done" not in lines or "tick 1" not in lines:
