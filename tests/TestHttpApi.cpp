@@ -315,7 +315,7 @@ private slots:
             QCOMPARE(r.status, 200);
             QCOMPARE(r.header("Content-Type"), QByteArray("application/json"));
             QCOMPARE(r.json().value(QStringLiteral("status")).toString(), QStringLiteral("ok"));
-            QCOMPARE(r.json().value(QStringLiteral("version")).toString(), QStringLiteral("0.1.0"));
+            QCOMPARE(r.json().value(QStringLiteral("version")).toString(), QStringLiteral(MAGPIE_TEST_VERSION));
         }
     }
 
@@ -572,7 +572,7 @@ private slots:
                 many += QByteArray(i ? "," : "") + R"({"script":"echo"})";
             batch("batch of 1001", many + "]", 422, req, "jobs", "1000");
         }
-        QTest::newRow("wrong method POST workspaces") << QByteArray("POST") << QByteArray("/api/v1/workspaces") << QByteArray("{}") << 404 << nf
+        QTest::newRow("wrong method PUT workspaces") << QByteArray("PUT") << QByteArray("/api/v1/workspaces") << QByteArray("{}") << 404 << nf
                                                       << QString() << QString();
     }
 

@@ -19,6 +19,7 @@
 #include <QSortFilterProxyModel>
 #include <QStyle>
 #include <QTableView>
+#include <QMenu>
 #include <QToolButton>
 #include <QVBoxLayout>
 
@@ -56,14 +57,28 @@ WorkspacesView::WorkspacesView(Executor &executor, QWidget *parent)
     auto *v = new QVBoxLayout(this);
     v->setContentsMargins(6, 6, 6, 6);
     auto *bar = new QHBoxLayout;
+    // The everyday actions and Snapshots… as buttons; the rest of the lifecycle in a "More" menu,
+    // so the bar fits a 1024-px-wide window.
     QList<QAction *> barActions{m_newJob, m_browse, m_cleanup, m_showJobs, m_delete};
-    barActions << m_lifecycle->actions() << m_lifecycle->importAction() << m_lifecycle->newWorkspaceAction();
+    QList<QAction *> more = m_lifecycle->actions();
+    if (!more.isEmpty())
+        barActions << more.takeFirst();
+    more << m_lifecycle->importAction() << m_lifecycle->newWorkspaceAction();
     for (QAction *a : barActions) {
         auto *b = new QToolButton(this);
         b->setDefaultAction(a);
         b->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
         bar->addWidget(b);
     }
+    auto *moreButton = new QToolButton(this);
+    moreButton->setObjectName(QStringLiteral("workspaceMoreButton"));
+    moreButton->setText(tr("More"));
+    moreButton->setToolTip(tr("Clone, grow, export, import or create a workspace"));
+    moreButton->setPopupMode(QToolButton::InstantPopup);
+    auto *moreMenu = new QMenu(moreButton);
+    moreMenu->addActions(more);
+    moreButton->setMenu(moreMenu);
+    bar->addWidget(moreButton);
     bar->addStretch(1);
     v->addLayout(bar);
 

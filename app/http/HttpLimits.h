@@ -21,8 +21,8 @@ struct HttpLimits {
     qint64 socketReadBuffer = 64 * 1024; // what Qt buffers per socket before it stops reading
     // After an answer that closes the connection, unread input is drained (discarded) for at
     // most this long / this much, so the client sees the answer instead of a reset.
-    int lingerMs = 1000;
-    qint64 lingerBytes = 256 * 1024;
+    int lingerMs = 2000;
+    qint64 lingerBytes = 2 * 1024 * 1024 + 64 * 1024; // a JSON body up to the 2 MiB limit is drained whole
     qint64 streamLowWater = 256 * 1024;  // a streamed answer asks for more below this many queued bytes
 };
 
