@@ -512,6 +512,8 @@ private slots:
         const QString id = QJsonDocument::fromJson(answer.mid(answer.indexOf("\r\n\r\n") + 4)).object().value(QStringLiteral("request_id")).toString();
         QVERIFY(!id.isEmpty());
         QCOMPARE(modeOf(d + QStringLiteral("/logs")), 0700);
+        // A job's log folder is made when it starts (not at submission).
+        QTRY_VERIFY_WITH_TIMEOUT(QFileInfo::exists(d + QStringLiteral("/logs/") + id + QStringLiteral("/stdout.log")), 120000);
         QCOMPARE(modeOf(d + QStringLiteral("/logs/") + id), 0700);
         for (const char *f : {"stdout.log", "stderr.log", "vm.log"})
             QCOMPARE(modeOf(d + QStringLiteral("/logs/") + id + QLatin1Char('/') + QLatin1String(f)), 0600);
