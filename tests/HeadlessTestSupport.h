@@ -118,7 +118,12 @@ inline bool finished(const QString &status)
 }
 inline QString guestDir()
 {
-    return qEnvironmentVariable("MAGPIE_GUEST_DIR");
+    const QString env = qEnvironmentVariable("MAGPIE_GUEST_DIR");
+#ifdef MAGPIE_TEST_GUEST_DIR
+    return env.isEmpty() ? QStringLiteral(MAGPIE_TEST_GUEST_DIR) : env;
+#else
+    return env;
+#endif
 }
 
 // ---------------------------------------------------------------- the server process
