@@ -494,6 +494,7 @@ TaskSpec Executor::specFor(const Task &t) const
     s.network = j.network;
     if (j.stateful && j.checkpoint && m_cfg.checkpoints)
         s.checkpoint = checkpointName(j.requestId);
+    s.keepCheckpoints = m_cfg.keepCheckpoints;
     s.recordChanges = j.stateful;
     if (!j.stateful)
         s.baseWorkspaceId = j.baseWorkspaceId;
@@ -628,8 +629,6 @@ void Executor::finishJob(const TaskPtr &t, JobStatus status, std::optional<int> 
     }
     m_running.remove(t->id);
     m_scheduler.release(t->workspaceId);
-    if (!j.checkpointName.isEmpty())
-        pruneCheckpoints(j.workspaceId);
     emit jobChanged(t->id);
     if (!t->workspaceId.isEmpty())
         emit workspacesChanged();

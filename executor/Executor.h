@@ -204,7 +204,6 @@ private:
     void enqueueDiskOp(const QString &workspaceId, const QString &op, const QJsonObject &args, DiskOpDone done);
     void startClone(const QString &sourceId, const QString &newId, int sizeGb, OpDone done);
     void restoreTo(const QString &workspaceId, const QString &name, const QJsonObject &extra, bool rollback, OpDone done);
-    void pruneCheckpoints(const QString &workspaceId);
     void saveChanges(const QString &requestId, const QJsonObject &changes);
     std::optional<ExecError> checkExisting(const QString &workspaceId) const;
     qint64 m_opSeq = 0;

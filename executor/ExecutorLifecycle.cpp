@@ -70,17 +70,6 @@ void Executor::enqueueDiskOp(const QString &workspaceId, const QString &op, cons
     enqueue(t);
 }
 
-void Executor::pruneCheckpoints(const QString &workspaceId)
-{
-    if (m_cfg.keepCheckpoints <= 0 || workspaceId.isEmpty())
-        return;
-    enqueueDiskOp(workspaceId, QStringLiteral("prune-checkpoints"), {{QStringLiteral("keep"), m_cfg.keepCheckpoints}},
-                  [workspaceId](int code, const QJsonObject &, const QString &e) {
-                      if (code != 0)
-                          qWarning("magpie: pruning the checkpoints of %s failed: %s", qPrintable(workspaceId), qPrintable(e));
-                  });
-}
-
 void Executor::saveChanges(const QString &requestId, const QJsonObject &changes)
 {
     QDir().mkpath(m_jobs->logDir(requestId));

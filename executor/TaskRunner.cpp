@@ -114,7 +114,8 @@ void TaskRunner::prepareDisk()
     });
     const QString id = m_spec.workspaceId;
     const QString base = m_ctx.baseDisk, overlay = m_overlay;
-    watcher->setFuture(QtConcurrent::run([path, size, missing, dirty, marker, id, checkpoint, base, overlay]() -> Prep {
+    const int keep = m_spec.keepCheckpoints;
+    watcher->setFuture(QtConcurrent::run([path, size, missing, dirty, marker, id, checkpoint, keep, base, overlay]() -> Prep {
         Prep p;
         if (!base.isEmpty()) {
             const QString err = WorkspaceDisk::createOverlay(base, overlay);
@@ -145,6 +146,13 @@ void TaskRunner::prepareDisk()
             if (err.isEmpty()) {
                 p.checkpointMs = clock.elapsed();
                 p.checkpointBytes = qMax<qint64>(0, WorkspaceDisk::allocatedBytes(path) - before);
+                // Pruned here, in the same step, so that nothing runs on the workspace after its job
+                // ends (a delete right after the job would find it busy).
+                if (keep > 0) {
+                    const DiskOpResult r = WorkspaceDisk::run(QStringLiteral("prune-checkpoints"), {{QStringLiteral("keep"), keep}}, path);
+                    if (r.exitCode != 0)
+                        qWarning("magpie: pruning the checkpoints of %s failed: %s", qPrintable(id), r.err.constData());
+                }
             } else {
                 // A job is not refused for want of its checkpoint: it runs without one.
                 qWarning("magpie: no checkpoint before job %s: %s", qPrintable(checkpoint), qPrintable(err));

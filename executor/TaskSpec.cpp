@@ -26,6 +26,7 @@ QJsonObject TaskSpec::toJson() const
         {QStringLiteral("network"), network},
         {QStringLiteral("image"), image},
         {QStringLiteral("checkpoint"), checkpoint},
+        {QStringLiteral("keep_checkpoints"), keepCheckpoints},
         {QStringLiteral("base_workspace_id"), baseWorkspaceId},
         {QStringLiteral("record_changes"), recordChanges},
         {QStringLiteral("stdin_path"), stdinPath},
@@ -61,6 +62,7 @@ TaskSpec TaskSpec::fromJson(const QJsonObject &o)
     s.diskOp = o.value(QStringLiteral("disk_op")).toString();
     s.diskOpArgs = o.value(QStringLiteral("disk_op_args")).toObject();
     s.checkpoint = o.value(QStringLiteral("checkpoint")).toString();
+    s.keepCheckpoints = o.value(QStringLiteral("keep_checkpoints")).toInt();
     s.baseWorkspaceId = o.value(QStringLiteral("base_workspace_id")).toString();
     s.recordChanges = o.value(QStringLiteral("record_changes")).toBool();
     s.stdinPath = o.value(QStringLiteral("stdin_path")).toString();

@@ -35,6 +35,7 @@ struct TaskSpec {
     QJsonObject diskOpArgs;
     // Issue 11 (workspace lifecycle):
     QString checkpoint;           // take this internal snapshot of the workspace disk before the VM starts
+    int keepCheckpoints = 0;      // then drop the oldest before-* snapshots beyond this many (0: keep all)
     QString baseWorkspaceId;      // stateless: mount a throwaway overlay over this workspace's disk
     bool recordChanges = false;   // the guest reports what the script changed in /workspace
     QString stdinPath;            // a host file streamed to the script's stdin (empty: /dev/null)

@@ -76,6 +76,7 @@ class TestWorkspaceLifecycle : public QObject
 private slots:
     void rollbackChangesSnapshotsGrow();
     void createUploadCloneBaseExportImport();
+    void checkpointsArePrunedBeforeTheJob();
 };
 
 // One workspace through its life: two jobs, the changes of the second, rolling it back, named
@@ -248,6 +249,41 @@ void TestWorkspaceLifecycle::createUploadCloneBaseExportImport()
         QCOMPARE(r->error.code, QStringLiteral("invalid_archive"));
     }
     QVERIFY(!ex->workspace(QStringLiteral("evil")));
+}
+
+
+// With "keep 2", four jobs leave the last two checkpoints; the pruning happens before each job
+// runs, so the workspace is idle the moment its last job has finished and can be deleted then.
+void TestWorkspaceLifecycle::checkpointsArePrunedBeforeTheJob()
+{
+    QTemporaryDir dir;
+    auto ex = openExecutor(dir.path());
+    ex->setCheckpoints(true, 2);
+    const QString ws = QStringLiteral("pr");
+    QStringList ids;
+    for (int i = 0; i < 4; ++i) {
+        const JobRecord j = waitDone(*ex, submitOk(*ex, jobRequest(QStringLiteral("echo %1 >> n.txt").arg(i), ws)).requestId);
+        QCOMPARE(j.status, JobStatus::Completed);
+        ids << j.requestId;
+    }
+    auto snaps = std::make_shared<std::optional<QList<SnapshotInfo>>>();
+    bool listed = false;
+    ex->snapshots(ws, [&](std::optional<QList<SnapshotInfo>> s, const ExecError &) { *snaps = s; listed = true; });
+    QTRY_VERIFY_WITH_TIMEOUT(listed, 60000);
+    QVERIFY(snaps->has_value());
+    QStringList names;
+    for (const SnapshotInfo &s : **snaps)
+        names << s.name;
+    names.sort();
+    QStringList want{checkpointName(ids.at(2)), checkpointName(ids.at(3))};
+    want.sort();
+    QCOMPARE(names, want);
+
+    // A job, then at once a delete: nothing of the job's is left running on the workspace.
+    const JobRecord last = waitDone(*ex, submitOk(*ex, jobRequest(QStringLiteral("true"), ws)).requestId);
+    QCOMPARE(last.status, JobStatus::Completed);
+    ExecError e;
+    QVERIFY2(ex->deleteWorkspace(ws, &e), qPrintable(e.message));
 }
 
 QTEST_GUILESS_MAIN(TestWorkspaceLifecycle)
