@@ -5,6 +5,9 @@ guide through /status polling, environment reaching the script, python jobs, JSO
 objects with the fields the official models require, cancel, a failed job, an infrastructure
 failure (qemu killed under a running job), a timed-out job, send_command's details-then-post
 flow, the 501 routes and the 422s.
+
+With MAGPIE_COMPAT_BACKEND=slurm the same flows run against `--backend slurm` on the two-node
+test cluster that tests/slurm/cluster.sh starts (issue 13: scripts do not change with the backend).
 """
 import json
 import os
@@ -19,6 +22,8 @@ import urllib.error
 import urllib.request
 
 BIN = os.environ.get("MAGPIE_DESKTOP_BIN", "")
+BACKEND = os.environ.get("MAGPIE_COMPAT_BACKEND", "local")
+HERE = os.path.dirname(os.path.abspath(__file__))
 FINAL = ("completed", "failed", "error", "cancelled")
 STATUSES = ("not_started", "in_progress", "completed", "failed", "cancelled", "error")
 JOB_REQUIRED = ("id", "name", "script", "created_at", "updated_at", "user_id")
@@ -121,8 +126,10 @@ class CloudWireFormat(unittest.TestCase):
         data = os.path.join(cls.tmp, "data")
         env = dict(os.environ, MAGPIE_ACCEL=os.environ.get("MAGPIE_ACCEL", "tcg"))
         env.pop("MAGPIE_API_KEY", None)
-        cls.proc = subprocess.Popen([BIN, "--headless", "--data-dir", data, "--listen", "127.0.0.1:0", "--max-parallel", "2"],
-                                    stdout=subprocess.PIPE, env=env)
+        args = [BIN, "--headless", "--data-dir", data, "--listen", "127.0.0.1:0", "--max-parallel", "2"]
+        if BACKEND == "slurm":
+            args += cls.start_slurm(env)
+        cls.proc = subprocess.Popen(args, stdout=subprocess.PIPE, env=env)
         line = cls.proc.stdout.readline().decode().strip()
         m = re.match(r"^listening on (http://127\.0\.0\.1:\d+)$", line)
         assert m, line
@@ -130,6 +137,21 @@ class CloudWireFormat(unittest.TestCase):
             key = f.read().strip()
         cls.c = CloudStyleClient(key)
         cls.c.base_url = m.group(1)  # the documented way: set after construction
+
+    @classmethod
+    def start_slurm(cls, env):
+        """Starts the test cluster (idempotent) and returns the server's backend arguments."""
+        base = os.environ.get("MAGPIE_SLURM_BASE", "/tmp/magpie-slurm-test")
+        env["SLURM_CONF"] = os.path.join(base, "etc", "slurm.conf")
+        # The nodes restore VMs saved on this machine (as TestSlurm does) instead of booting.
+        env.setdefault("MAGPIE_SLURM_SNAPSHOT_DIR", os.environ.get(
+            "MAGPIE_SNAPSHOT_DIR", os.path.expanduser("~/.cache/magpie-desktop/snapshots")))
+        started = subprocess.run(["bash", os.path.join(HERE, "..", "slurm", "cluster.sh"), "start"], env=env,
+                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=300)
+        assert started.returncode == 0, "tests/slurm/cluster.sh start failed:\n" + started.stdout.decode(errors="replace")
+        shared = os.path.join(cls.tmp, "shared")
+        os.makedirs(shared)
+        return ["--backend", "slurm", "--slurm-shared", shared, "--slurm-partition", "debug"]
 
     @classmethod
     def tearDownClass(cls):
@@ -183,6 +205,11 @@ class CloudWireFormat(unittest.TestCase):
             r = self.c.run_and_wait(name=f"Increment {i + 1}", script=script, stateful=True, workspace_id="counter-demo")
             self.assertTrue(r["success"], r)
             self.assertIn(f"Counter is now: {i + 1}", r["logs"])
+            # Where it ran: this machine's QEMU, or a node of the Slurm cluster.
+            job = self.c._request("GET", f"/jobs/{r['request_id']}")
+            self.assertEqual(job["backend"], BACKEND, job)
+            if BACKEND == "slurm":
+                self.assertIn(job["node"], ("n1", "n2"), job)
 
     def test_5_build_cache(self):
         first = self.c.run_and_wait(name="Initial Build", stateful=True, workspace_id="build-cache", workspace_size_gb=2, script="""

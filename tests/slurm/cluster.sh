@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A two-node Slurm test cluster on this machine (Debian 12, Slurm 22.05 from Debian's packages,
-# no systemd): munge, slurmctld and two slurmd (nodes n1 and n2, one CPU each), an Epilog and
+# no systemd): munge, slurmctld and two slurmd (nodes n1 and n2, each with this machine's cores), an Epilog and
 # batch_sched_delay=0 so a job starts within a second of its submission.
 #
 #   tests/slurm/cluster.sh start    install slurm + munge from apt when missing, configure, start
@@ -69,11 +69,14 @@ write_config() {
   # a workspace starts within ~100 ms instead of 1-2 s later.
   printf '#!/bin/sh\nexit 0\n' > "$ETC/epilog.sh"
   chmod 755 "$ETC/epilog.sh"
-  local node_lines="" i=1 n mem
+  local node_lines="" i=1 n mem cpus
+  # Each node offers this machine's cores, as a real node does (the official SDK asks for 2 vCPUs
+  # by default; a 1-CPU node refuses such a job at sbatch).
+  cpus=$(nproc)
   # Memory a job may ask for (--mem); not consumed (CR_Core), so each node may claim half of it.
   mem=$(( $(awk '/^MemTotal:/ {print $2}' /proc/meminfo) / 1024 / 2 ))
   for n in "${NODES[@]}"; do
-    node_lines+="NodeName=$n NodeHostname=localhost NodeAddr=127.0.0.1 Port=$((PORT + i)) CPUs=1 RealMemory=$mem State=UNKNOWN"$'\n'
+    node_lines+="NodeName=$n NodeHostname=localhost NodeAddr=127.0.0.1 Port=$((PORT + i)) CPUs=$cpus RealMemory=$mem State=UNKNOWN"$'\n'
     i=$((i + 1))
   done
   cat > "$CONF.new" <<CONF
@@ -140,12 +143,14 @@ cmd_start() {
   install_packages
   write_config
   start_munge
-  if alive slurmctld slurmctld; then
-    [ "$CHANGED" = 1 ] && scontrol reconfigure
-  else
-    launch slurmctld /usr/sbin/slurmctld -D -i
-  fi
   local n
+  if [ "$CHANGED" = 1 ] && alive slurmctld slurmctld; then
+    # Node definitions changed (e.g. their CPUs): `scontrol reconfigure` cannot apply that, so
+    # the daemons start again on the new configuration.
+    for n in "${NODES[@]}"; do stop_pid "slurmd-$n" slurmd; done
+    stop_pid slurmctld slurmctld
+  fi
+  alive slurmctld slurmctld || launch slurmctld /usr/sbin/slurmctld -D -i
   for n in "${NODES[@]}"; do start_node "$n"; done
   for _ in $(seq 600); do
     if nodes_up; then
