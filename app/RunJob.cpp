@@ -1,6 +1,7 @@
 #include "RunJob.h"
 
 #include "CappedLog.h"
+#include "ImageRegistry.h"
 #include "JobStore.h"
 #include "SnapshotStore.h"
 #include "TaskRunner.h"
@@ -150,6 +151,17 @@ int runJob(int argc, char **argv, const QString &taskFile)
         r.error = QStringLiteral("no guest image on node %1: %2").arg(node, ctx.image.error);
         r.infrastructure = true;
         return finish(r);
+    }
+    // A job on another profile (`image`) runs on that image as the node finds it: under
+    // <shared>/images/NAME (one copy for the whole cluster) or beside the base image (<base>-NAME).
+    if (!spec.image.isEmpty() && spec.image != ImageRegistry::defaultName()) {
+        ctx.image = ImageRegistry(shared, ctx.image).resolve(spec.image);
+        if (!ctx.image.isValid()) {
+            VmResult r;
+            r.error = QStringLiteral("image '%1' is not on node %2: %3").arg(spec.image, node, ctx.image.error);
+            r.infrastructure = true;
+            return finish(r);
+        }
     }
     const QString snapDir = doc.value(QStringLiteral("snapshot_dir")).toString();
     std::unique_ptr<SnapshotStore> snaps;

@@ -1,7 +1,7 @@
 // TestSlurm — the real `magpie-desktop --headless --backend slurm` on the two-node test cluster
 // (tests/slurm/cluster.sh, started by initTestCase), through its HTTP API, with real VMs (TCG):
 // the seed's counter, concurrent increments that must never overlap (the runner's flock on the
-// shared storage), two workspaces at once, cancels, a node that dies mid-job, and a restart of
+// shared storage), two workspaces at once, a job on the dev image, cancels, a node that dies mid-job, and a restart of
 // the app while jobs run in the cluster.
 #include "HeadlessTestSupport.h"
 
@@ -160,6 +160,21 @@ private slots:
         const double startB = tb.value("locked_at_epoch_ms").toDouble(), endB = tb.value("unlocked_at_epoch_ms").toDouble();
         QVERIFY2(startA < endB && startB < endA, "the two workspaces' jobs did not run at the same time");
         QVERIFY(ja.value("node").toString() != jb.value("node").toString());
+    }
+
+    // A job on the `dev` profile runs on that image on the node (Node.js is only there), not
+    // silently on the base image.
+    void otherImageOnTheNodes()
+    {
+        QJsonObject job{{"name", "dev image"}, {"script", "node --version; npm --version >/dev/null && echo npm-ok"}, {"image", "dev"}, {"timeout", 300}};
+        const QString id = m_server->submit(job).value("request_id").toString();
+        QVERIFY(!id.isEmpty());
+        const QJsonObject j = m_server->waitJob(id, 600000);
+        QVERIFY2(j.value("status").toString() == QStringLiteral("completed"), qPrintable(QJsonDocument(j).toJson()));
+        QCOMPARE(j.value("image").toString(), QStringLiteral("dev"));
+        QCOMPARE(j.value("backend").toString(), QStringLiteral("slurm"));
+        const QByteArray out = m_server->log(id);
+        QVERIFY2(out.startsWith("v") && out.contains("npm-ok"), out.constData());
     }
 
     void cancelQueuedAndRunning()
