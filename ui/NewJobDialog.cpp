@@ -415,6 +415,8 @@ void NewJobDialog::revalidate()
     showMessage(m_nameMessage, nameText, true);
     // An empty script is the normal starting point: say so quietly, not in red.
     const bool emptyScript = r.script.isEmpty();
+    if (emptyScript)
+        scriptText = tr("Write the script above, or start from one of the Templates.");
     showMessage(m_scriptMessage, scriptText, !emptyScript);
     if (resourcesText.isEmpty() && m_image->currentIndex() >= 0 && !m_image->currentData(Qt::UserRole + 1).toBool()) {
         resourcesText = tr("Image “%1” is not built yet: run magpie-desktop --build-image %1").arg(r.image);

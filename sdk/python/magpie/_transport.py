@@ -75,7 +75,10 @@ class Transport:
         auth: bool = True,
         stream_to: Optional[IO[bytes]] = None,
         ok: Sequence[int] = (200, 201, 202, 204),
+        raw: Optional[bytes] = None,
+        content_type: str = "application/octet-stream",
     ) -> Response:
+        """``body`` is sent as JSON; ``raw`` as it is, with ``content_type`` (uploads, imports)."""
         ep = self._resolve()
         assert ep.base_url is not None
         url = ep.base_url + API_PREFIX + path
@@ -91,7 +94,10 @@ class Transport:
         if auth and ep.api_key:
             headers["Authorization"] = f"Bearer {ep.api_key}"
         data: Optional[bytes] = None
-        if body is not None:
+        if raw is not None:
+            data = raw
+            headers["Content-Type"] = content_type
+        elif body is not None:
             data = json.dumps(body).encode("utf-8")
             headers["Content-Type"] = "application/json"
         req = urllib.request.Request(url, data=data, headers=headers, method=method)

@@ -7,16 +7,12 @@ before it, hence the long default timeout.
 
 from __future__ import annotations
 
-import http.client
 import os
-import socket
 import tempfile
-import urllib.error
-import urllib.request
 from typing import IO, Any, Dict, List, Optional, Union
 
 from . import errors
-from ._transport import API_PREFIX, USER_AGENT, _decode_error_body, _is_loopback, quote_segment
+from ._transport import quote_segment
 
 __all__ = ["WorkspaceOpsMixin", "MAX_UPLOAD_BYTES"]
 
@@ -114,46 +110,10 @@ class WorkspaceOpsMixin:
         resp = self._client._transport.request(method, path, body=body, timeout=OP_TIMEOUT)
         return _json_or_empty(resp)
 
-    def _raw(self, method: str, path: str, query: Optional[Dict[str, Any]], payload: bytes,
-             content_type: str) -> Any:
+    def _raw(self, method: str, path: str, query: Optional[Dict[str, Any]], payload: bytes, content_type: str) -> Any:
         """A request with a raw (not JSON) body; errors map to the same exceptions as JSON ones."""
-        transport = self._client._transport
-        ep = transport._resolve()
-        url = ep.base_url + API_PREFIX + path
-        if query:
-            from urllib.parse import urlencode
-            url += "?" + urlencode({k: str(v) for k, v in query.items() if v is not None})
-        headers = {"Accept": "application/json", "User-Agent": USER_AGENT, "Content-Type": content_type}
-        if ep.api_key:
-            headers["Authorization"] = f"Bearer {ep.api_key}"
-        req = urllib.request.Request(url, data=payload, headers=headers, method=method)
-        host = urllib.request.urlparse(url).hostname or ""
-        try:
-            with transport._opener(_is_loopback(host)).open(req, timeout=OP_TIMEOUT) as resp:
-                return _Answer(resp.status, resp.read())
-        except urllib.error.HTTPError as e:
-            try:
-                raw = e.read()
-            except Exception:  # noqa: BLE001 - the body of an error is best effort
-                raw = b""
-            finally:
-                e.close()
-            raise errors.error_for_status(e.code, _decode_error_body(raw), reason=str(e.reason or ""),
-                                          method=method, url=url) from None
-        except urllib.error.URLError as e:
-            raise transport._connection_error(ep, url, method, e.reason) from None
-        except (socket.timeout, TimeoutError, http.client.HTTPException, OSError) as e:
-            raise transport._connection_error(ep, url, method, e) from None
-
-
-class _Answer:
-    def __init__(self, status: int, body: bytes) -> None:
-        self.status = status
-        self.body = body
-
-    def json(self) -> Any:
-        import json
-        return json.loads(self.body.decode("utf-8")) if self.body else None
+        return self._client._transport.request(method, path, query=query, raw=payload, content_type=content_type,
+                                               timeout=OP_TIMEOUT)
 
 
 def _ws(workspace_id: str) -> str:
