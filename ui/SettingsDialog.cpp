@@ -1,5 +1,6 @@
 #include "SettingsDialog.h"
 
+#include "BackendSettingsBox.h"
 #include "CodeSnippets.h"
 #include "EndpointControl.h"
 #include "MessageBox.h"
@@ -112,6 +113,10 @@ SettingsDialog::SettingsDialog(Executor &executor, EndpointControl *endpoint, Se
     m_accelInfo = note(vmBox, QString(), "accelInfo");
     vf->addRow(m_accelInfo);
     v->addWidget(vmBox);
+
+    // ---- where jobs run (read at start)
+    m_backend = new BackendSettingsBox(m_ex, current, this);
+    v->addWidget(m_backend);
 
     // ---- history
     auto *histBox = new QGroupBox(tr("Job history"), this);
@@ -263,6 +268,7 @@ SettingsDialog::SettingsDialog(Executor &executor, EndpointControl *endpoint, Se
     });
     connect(m_dataDir, &QLineEdit::textChanged, this, &SettingsDialog::revalidate);
     connect(m_http, &QCheckBox::toggled, this, &SettingsDialog::revalidate);
+    connect(m_backend, &BackendSettingsBox::changed, this, &SettingsDialog::revalidate);
     connect(m_showKey, &QToolButton::toggled, this, [this](bool on) {
         m_key->setEchoMode(on ? QLineEdit::Normal : QLineEdit::Password);
         m_showKey->setText(on ? tr("Hide") : tr("Show"));
@@ -334,6 +340,9 @@ void SettingsDialog::revalidate()
         err = tr("Give the data folder as an absolute path, e.g. %1").arg(m_store.defaultDataDir());
     setError(m_dataDirMessage, err);
     m_port->setEnabled(m_http->isChecked());
+    const QString backendErr = m_backend->error(); // shown in the box, under its fields
+    if (!backendErr.isEmpty())
+        err = err.isEmpty() ? backendErr : err + QLatin1Char('\n') + backendErr;
     m_ok->setEnabled(err.isEmpty());
     m_ok->setToolTip(err);
 }
@@ -357,6 +366,7 @@ WindowSettings SettingsDialog::settings() const
     s.closeToTray = m_tray->isChecked();
     s.httpEnabled = m_http->isChecked();
     s.httpPort = m_port->value();
+    m_backend->fill(s);
     return s;
 }
 
@@ -375,6 +385,8 @@ bool SettingsDialog::regenerateKey()
 
 bool SettingsDialog::apply()
 {
+    if (!m_ok->isEnabled())
+        return false; // a reason is shown next to its field; nothing is applied or saved
     const WindowSettings s = settings();
     m_ex.setMaxParallel(s.maxParallel);
     m_ex.setDefaults(s.defaultVcpus, s.defaultMemoryMb);
