@@ -201,7 +201,7 @@ private slots:
         QVERIFY(BackendSettingsBox::splitExtraArgs(QStringLiteral("--comment=\"\"\"quoted\"\"\""), &args, &err));
         QCOMPARE(args, QStringList{QStringLiteral("--comment=\"quoted\"")});
         QVERIFY(BackendSettingsBox::splitExtraArgs(QStringLiteral("--comment=\"\""), &args, &err));
-        for (const char *bad : {"--comment=\"a b", "--comment=a\"", "\"", "--x \"\"\"", "--comment='a b'"}) {
+        for (const char *bad : {"--comment=\"a b", "--comment=a\"", "\"", "--x \"\"\"\"", "--comment='a b'"}) {
             err.clear();
             QVERIFY2(!BackendSettingsBox::splitExtraArgs(QString::fromUtf8(bad), &args, &err), bad);
             QVERIFY2(!err.isEmpty(), bad);

@@ -19,7 +19,7 @@
 namespace magpie::ui {
 
 namespace {
-QLabel *noteLabel(QWidget *parent, const char *name)
+QLabel *makeNote(QWidget *parent, const char *name)
 {
     auto *l = new QLabel(parent);
     l->setObjectName(QLatin1String(name));
@@ -81,7 +81,7 @@ BackendSettingsBox::BackendSettingsBox(const Executor &executor, const WindowSet
     m_extra->setPlaceholderText(tr("e.g. --qos=long --constraint=kvm"));
     m_extra->setToolTip(tr("Added to every sbatch; split at spaces, \"double quotes\" keep words together"));
     f->addRow(tr("E&xtra sbatch arguments:"), m_extra);
-    m_message = noteLabel(m_slurmFields, "backendMessage");
+    m_message = makeNote(m_slurmFields, "backendMessage");
     m_message->hide();
     f->addRow(m_message);
     auto *checkRow = new QHBoxLayout;
@@ -91,13 +91,13 @@ BackendSettingsBox::BackendSettingsBox(const Executor &executor, const WindowSet
     checkRow->addWidget(m_check);
     checkRow->addStretch(1);
     f->addRow(checkRow);
-    m_cluster = noteLabel(m_slurmFields, "clusterOutput");
+    m_cluster = makeNote(m_slurmFields, "clusterOutput");
     m_cluster->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
     m_cluster->hide();
     f->addRow(m_cluster);
     v->addWidget(m_slurmFields);
 
-    m_note = noteLabel(this, "backendNote");
+    m_note = makeNote(this, "backendNote");
     v->addWidget(m_note);
 
     m_checkTimer = new QTimer(this);
@@ -251,8 +251,12 @@ void BackendSettingsBox::revalidate()
                   || sharedPath() != now.sharedDir || extra != now.extraArgs;
     }
     text += QLatin1Char(' ');
-    text += differs ? tr("The change takes effect when Magpie Desktop restarts; jobs already queued or running stay where they are.")
-                    : tr("A change takes effect when Magpie Desktop restarts.");
+    if (!differs)
+        text += tr("A change takes effect when Magpie Desktop restarts.");
+    else
+        text += tr("The change takes effect when Magpie Desktop restarts; jobs still queued then run on the new choice.");
+    if (!slurm && inUse == QLatin1String("slurm"))
+        text += tr(" Jobs running on the cluster at that restart are no longer followed: they are recorded as interrupted.");
     m_note->setText(text);
     emit changed();
 }
