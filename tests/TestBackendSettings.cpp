@@ -312,11 +312,15 @@ private slots:
         QCOMPARE(checked.last().first().toBool(), false);
         QVERIFY2(box->clusterLabel()->text().contains(QStringLiteral("sinfo not found: install slurm-client")), qPrintable(box->clusterLabel()->text()));
 
-        fakeSinfo(QStringLiteral("fails"), "echo 'slurm_load_partitions: Unable to contact slurm controller' >&2\nexit 1\n");
+        fakeSinfo(QStringLiteral("fails"), "echo 'sinfo: error: noise 1' >&2\necho 'sinfo: error: noise 2' >&2\n"
+                                            "echo 'slurm_load_partitions: Unable to contact slurm controller' >&2\nexit 1\n");
         click(box->checkClusterButton());
         QVERIFY(checked.wait(10000));
         QCOMPARE(checked.last().first().toBool(), false);
         QVERIFY2(box->clusterLabel()->text().contains(QStringLiteral("Unable to contact slurm controller")), qPrintable(box->clusterLabel()->text()));
+        QVERIFY(box->clusterLabel()->text().contains(QStringLiteral("exit code 1")));
+        QVERIFY(!box->clusterLabel()->text().contains(QStringLiteral("noise 1"))); // the last two lines only
+        QVERIFY(box->clusterLabel()->text().contains(QStringLiteral("noise 2")));
 
         fakeSinfo(QStringLiteral("hangs"), "exec /bin/sleep 30\n");
         QElapsedTimer t;

@@ -28,6 +28,21 @@ QLabel *makeNote(QWidget *parent, const char *name)
     return l;
 }
 
+// At most `n` lines of `text` (the last ones for an error, whose final line says most), with
+// "…" where some were left out.
+QString someLines(const QString &text, int n, bool last)
+{
+    QStringList lines = text.split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+    if (lines.size() <= n)
+        return lines.join(QLatin1Char('\n'));
+    lines = last ? lines.mid(lines.size() - n) : lines.mid(0, n);
+    if (last)
+        lines.prepend(QStringLiteral("…"));
+    else
+        lines.append(QStringLiteral("…"));
+    return lines.join(QLatin1Char('\n'));
+}
+
 bool hasSpace(const QString &s)
 {
     for (const QChar c : s)
@@ -284,8 +299,8 @@ void BackendSettingsBox::checkCluster()
         m_sinfo = nullptr;
         m_checkTimer->stop();
         p->deleteLater();
-        const QString out = QString::fromLocal8Bit(p->readAllStandardOutput()).trimmed();
-        const QString err = QString::fromLocal8Bit(p->readAllStandardError()).trimmed();
+        const QString out = someLines(QString::fromLocal8Bit(p->readAllStandardOutput()).trimmed(), 8, false);
+        const QString err = someLines(QString::fromLocal8Bit(p->readAllStandardError()).trimmed(), 2, true);
         if (status != QProcess::NormalExit)
             finishCheck(false, tr("sinfo crashed. %1").arg(err));
         else if (code != 0)

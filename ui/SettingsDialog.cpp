@@ -58,11 +58,13 @@ SettingsDialog::SettingsDialog(Executor &executor, EndpointControl *endpoint, Se
 {
     setObjectName(QStringLiteral("settingsDialog"));
     setWindowTitle(tr("Settings"));
-    setMinimumWidth(640);
+    setMinimumWidth(900); // two columns: the settings, and where jobs run (with the snippets when there is an API)
     auto *outer = new QVBoxLayout(this);
     auto *columns = new QHBoxLayout;
-    auto *v = new QVBoxLayout; // the settings; the snippets go in a second column
+    auto *v = new QVBoxLayout; // the settings; where jobs run and the snippets go in a second column
+    auto *side = new QVBoxLayout;
     columns->addLayout(v, 3);
+    columns->addLayout(side, 2);
     outer->addLayout(columns, 1);
 
     // ---- jobs and VMs
@@ -113,10 +115,6 @@ SettingsDialog::SettingsDialog(Executor &executor, EndpointControl *endpoint, Se
     m_accelInfo = note(vmBox, QString(), "accelInfo");
     vf->addRow(m_accelInfo);
     v->addWidget(vmBox);
-
-    // ---- where jobs run (read at start)
-    m_backend = new BackendSettingsBox(m_ex, current, this);
-    v->addWidget(m_backend);
 
     // ---- history
     auto *histBox = new QGroupBox(tr("Job history"), this);
@@ -249,8 +247,13 @@ SettingsDialog::SettingsDialog(Executor &executor, EndpointControl *endpoint, Se
     snippetTab(tr("Magpie Cloud SDK"), "cloudSdkSnippet", &m_cloudSdk);
     cf->addRow(tabs);
     connect(copyUrl, &QPushButton::clicked, this, [this] { QGuiApplication::clipboard()->setText(m_url->text()); });
-    columns->addWidget(codeBox, 2);
+    // ---- where jobs run (read at start), above the snippets
+    m_backend = new BackendSettingsBox(m_ex, current, this);
+    side->addWidget(m_backend);
+    side->addWidget(codeBox, 1);
     codeBox->setVisible(m_endpoint != nullptr);
+    if (!m_endpoint)
+        side->addStretch(1);
     if (m_endpoint)
         setMinimumWidth(1100);
 
