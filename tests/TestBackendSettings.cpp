@@ -327,7 +327,7 @@ private slots:
         t.start();
         click(box->checkClusterButton());
         QVERIFY(checked.wait(15000));
-        QVERIFY(t.elapsed() >= BackendSettingsBox::kCheckTimeoutMs - 100);
+        QVERIFY(t.elapsed() >= BackendSettingsBox::kCheckTimeoutMs * 9 / 10); // a coarse timer may fire 5 % early
         QVERIFY(t.elapsed() < BackendSettingsBox::kCheckTimeoutMs + 4000);
         QCOMPARE(checked.last().first().toBool(), false);
         QVERIFY2(box->clusterLabel()->text().contains(QStringLiteral("did not answer within 5 s")), qPrintable(box->clusterLabel()->text()));

@@ -294,6 +294,10 @@ SettingsDialog::SettingsDialog(Executor &executor, EndpointControl *endpoint, Se
     refreshAccel();
     refreshEndpoint();
     revalidate();
+    // Its minimum width, and the height the wrapped notes need at that width: the size it is
+    // placed by (centreOnParentWindow), not a wider size hint that show() would cut down anyway.
+    const int w = minimumWidth();
+    resize(w, qMax(layout()->hasHeightForWidth() ? layout()->totalHeightForWidth(w) : 0, sizeHint().height()));
 }
 
 void SettingsDialog::refreshAccel()
