@@ -128,6 +128,19 @@ private slots:
         const QString note = child<QLabel>(*d, "backendNote")->text();
         QVERIFY2(note.contains(QStringLiteral("this computer (QEMU)")), qPrintable(note));
         QVERIFY2(note.contains(QStringLiteral("restarts")), qPrintable(note));
+        QVERIFY2(!note.contains(QStringLiteral("new choice")), qPrintable(note)); // nothing changed yet
+        QCOMPARE(m_ex->backendName(), QStringLiteral("local"));
+        // Choosing Slurm says what happens at the restart.
+        click(slurm);
+        const QString changed = child<QLabel>(*d, "backendNote")->text();
+        QVERIFY2(changed.contains(QStringLiteral("jobs still queued then run on the new choice")), qPrintable(changed));
+        click(local);
+        QVERIFY(!child<QLabel>(*d, "backendNote")->text().contains(QStringLiteral("new choice")));
+        // Before open() an executor names the backend it is configured with.
+        ExecutorConfig cfg;
+        cfg.dataDir = m_tmp.path() + QStringLiteral("/unopened");
+        cfg.backend = QStringLiteral("slurm");
+        QCOMPARE(Executor(cfg).backendName(), QStringLiteral("slurm"));
     }
 
     void slurmNeedsAnAbsoluteSharedFolder()

@@ -1,6 +1,5 @@
 #include "BackendSettingsBox.h"
 
-#include "Backend.h"
 #include "UiFormat.h"
 
 #include <QDir>
@@ -250,7 +249,7 @@ void BackendSettingsBox::revalidate()
     m_message->setPalette(p);
 
     // Which backend runs jobs now, and whether the form asks for another one.
-    const QString inUse = m_ex.backend().name();
+    const QString inUse = m_ex.backendName();
     const SlurmConfig &now = m_ex.config().slurm;
     QString text;
     if (inUse == QLatin1String("slurm"))
