@@ -20,6 +20,11 @@ ui::WindowSettings GuiSettingsStore::toWindow(const Settings &s)
     w.httpPort = s.httpPort;
     w.closeToTray = s.closeToTray;
     w.theme = s.theme;
+    w.backend = s.backend;
+    w.slurmPartition = s.slurmPartition;
+    w.slurmAccount = s.slurmAccount;
+    w.slurmShared = s.slurmShared;
+    w.slurmExtra = s.slurmExtra;
     return w;
 }
 
@@ -37,6 +42,11 @@ Settings GuiSettingsStore::fromWindow(const ui::WindowSettings &w)
     s.httpPort = w.httpPort;
     s.closeToTray = w.closeToTray;
     s.theme = w.theme;
+    s.backend = w.backend == QLatin1String("slurm") ? QStringLiteral("slurm") : QStringLiteral("local");
+    s.slurmPartition = w.slurmPartition;
+    s.slurmAccount = w.slurmAccount;
+    s.slurmShared = w.slurmShared;
+    s.slurmExtra = w.slurmExtra;
     return s;
 }
 

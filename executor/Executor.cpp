@@ -757,6 +757,11 @@ void Executor::diskUsage(const QString &id, int limit, WorkspaceOps::EntriesDone
 
 // ---------------------------------------------------------------- pool, shutdown
 
+QString Executor::backendName() const
+{
+    return m_backend ? m_backend->name() : m_cfg.backend;
+}
+
 PoolStatus Executor::pool() const
 {
     PoolStatus p;

@@ -169,6 +169,8 @@ public:
     void reloadImage();
     QString dataDir() const { return m_cfg.dataDir; }
     Backend &backend() const { return *m_backend; }
+    // Where jobs run now: the backend's name ("local", "slurm"); before open(), the configured one.
+    QString backendName() const;
 
     // Stops everything now (used on shutdown): running jobs become failed ("interrupted").
     void shutdown();

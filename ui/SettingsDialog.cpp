@@ -1,5 +1,6 @@
 #include "SettingsDialog.h"
 
+#include "BackendSettingsBox.h"
 #include "CodeSnippets.h"
 #include "EndpointControl.h"
 #include "MessageBox.h"
@@ -57,11 +58,13 @@ SettingsDialog::SettingsDialog(Executor &executor, EndpointControl *endpoint, Se
 {
     setObjectName(QStringLiteral("settingsDialog"));
     setWindowTitle(tr("Settings"));
-    setMinimumWidth(640);
+    setMinimumWidth(900); // two columns: the settings, and where jobs run (with the snippets when there is an API)
     auto *outer = new QVBoxLayout(this);
     auto *columns = new QHBoxLayout;
-    auto *v = new QVBoxLayout; // the settings; the snippets go in a second column
+    auto *v = new QVBoxLayout; // the settings; where jobs run and the snippets go in a second column
+    auto *side = new QVBoxLayout;
     columns->addLayout(v, 3);
+    columns->addLayout(side, 2);
     outer->addLayout(columns, 1);
 
     // ---- jobs and VMs
@@ -244,8 +247,13 @@ SettingsDialog::SettingsDialog(Executor &executor, EndpointControl *endpoint, Se
     snippetTab(tr("Magpie Cloud SDK"), "cloudSdkSnippet", &m_cloudSdk);
     cf->addRow(tabs);
     connect(copyUrl, &QPushButton::clicked, this, [this] { QGuiApplication::clipboard()->setText(m_url->text()); });
-    columns->addWidget(codeBox, 2);
+    // ---- where jobs run (read at start), above the snippets
+    m_backend = new BackendSettingsBox(m_ex, current, this);
+    side->addWidget(m_backend);
+    side->addWidget(codeBox, 1);
     codeBox->setVisible(m_endpoint != nullptr);
+    if (!m_endpoint)
+        side->addStretch(1);
     if (m_endpoint)
         setMinimumWidth(1100);
 
@@ -263,6 +271,7 @@ SettingsDialog::SettingsDialog(Executor &executor, EndpointControl *endpoint, Se
     });
     connect(m_dataDir, &QLineEdit::textChanged, this, &SettingsDialog::revalidate);
     connect(m_http, &QCheckBox::toggled, this, &SettingsDialog::revalidate);
+    connect(m_backend, &BackendSettingsBox::changed, this, &SettingsDialog::revalidate);
     connect(m_showKey, &QToolButton::toggled, this, [this](bool on) {
         m_key->setEchoMode(on ? QLineEdit::Normal : QLineEdit::Password);
         m_showKey->setText(on ? tr("Hide") : tr("Show"));
@@ -285,6 +294,10 @@ SettingsDialog::SettingsDialog(Executor &executor, EndpointControl *endpoint, Se
     refreshAccel();
     refreshEndpoint();
     revalidate();
+    // Its minimum width, and the height the wrapped notes need at that width: the size it is
+    // placed by (centreOnParentWindow), not a wider size hint that show() would cut down anyway.
+    const int w = minimumWidth();
+    resize(w, qMax(layout()->hasHeightForWidth() ? layout()->totalHeightForWidth(w) : 0, sizeHint().height()));
 }
 
 void SettingsDialog::refreshAccel()
@@ -334,6 +347,9 @@ void SettingsDialog::revalidate()
         err = tr("Give the data folder as an absolute path, e.g. %1").arg(m_store.defaultDataDir());
     setError(m_dataDirMessage, err);
     m_port->setEnabled(m_http->isChecked());
+    const QString backendErr = m_backend->error(); // shown in the box, under its fields
+    if (!backendErr.isEmpty())
+        err = err.isEmpty() ? backendErr : err + QLatin1Char('\n') + backendErr;
     m_ok->setEnabled(err.isEmpty());
     m_ok->setToolTip(err);
 }
@@ -357,6 +373,7 @@ WindowSettings SettingsDialog::settings() const
     s.closeToTray = m_tray->isChecked();
     s.httpEnabled = m_http->isChecked();
     s.httpPort = m_port->value();
+    m_backend->fill(s);
     return s;
 }
 
@@ -375,6 +392,8 @@ bool SettingsDialog::regenerateKey()
 
 bool SettingsDialog::apply()
 {
+    if (!m_ok->isEnabled())
+        return false; // a reason is shown next to its field; nothing is applied or saved
     const WindowSettings s = settings();
     m_ex.setMaxParallel(s.maxParallel);
     m_ex.setDefaults(s.defaultVcpus, s.defaultMemoryMb);

@@ -1,7 +1,8 @@
 // SettingsDialog.h — data folder, parallel VMs, default vCPUs and memory, accelerator (with
-// what auto chose), theme, tray, the HTTP endpoint (on/off, port) and its key (show, copy,
-// regenerate), and ready-to-paste snippets that connect our SDK and the official Magpie Cloud
-// SDK to this app (CodeSnippets). OK applies to the running executor and endpoint and saves.
+// what auto chose), where jobs run (BackendSettingsBox; read at the next start), theme, tray,
+// the HTTP endpoint (on/off, port) and its key (show, copy, regenerate), and ready-to-paste
+// snippets that connect our SDK and the official Magpie Cloud SDK to this app (CodeSnippets).
+// OK applies to the running executor and endpoint and saves; nothing while a field is refused.
 #pragma once
 
 #include "Executor.h"
@@ -20,6 +21,7 @@ class QToolButton;
 
 namespace magpie::ui {
 
+class BackendSettingsBox;
 class EndpointControl;
 
 class SettingsDialog : public QDialog
@@ -56,6 +58,7 @@ public:
     QLabel *keyLocationLabel() const { return m_keyWhere; }
     QPlainTextEdit *ourSdkSnippet() const { return m_ourSdk; }
     QPlainTextEdit *cloudSdkSnippet() const { return m_cloudSdk; }
+    BackendSettingsBox *backendBox() const { return m_backend; }
 
     void accept() override;
     // Makes a new key without asking (the button asks first).
@@ -93,6 +96,7 @@ private:
     QLabel *m_keyWhere;
     QPlainTextEdit *m_ourSdk, *m_cloudSdk;
     QPushButton *m_ok;
+    BackendSettingsBox *m_backend;
 };
 
 } // namespace magpie::ui

@@ -27,6 +27,11 @@ struct WindowSettings {
     int httpPort = 0;            // 0: any free port
     bool closeToTray = true;
     QString theme = QStringLiteral("system"); // system | light | dark
+    // Where jobs run (docs/slurm.md), read when the app starts: "local" (QEMU here) or "slurm",
+    // with the cluster's partition and account (empty: the defaults), the shared folder (an
+    // absolute path the nodes see too) and extra sbatch arguments (split by QProcess::splitCommand).
+    QString backend = QStringLiteral("local");
+    QString slurmPartition, slurmAccount, slurmShared, slurmExtra;
 };
 
 class SettingsStore
