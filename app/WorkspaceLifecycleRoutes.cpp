@@ -79,6 +79,17 @@ std::optional<QString> stringField(const QJsonObject &o, const QString &key, std
     return v.toString();
 }
 
+// A string field that must be a valid workspace or snapshot name; nullopt with *bad otherwise.
+std::optional<QString> idField(const QJsonObject &o, const QString &key, std::optional<HttpResponse> *bad)
+{
+    const auto v = stringField(o, key, bad);
+    if (v && !WorkspaceStore::isValidId(*v)) {
+        *bad = badName(*v, key);
+        return std::nullopt;
+    }
+    return v;
+}
+
 // Answers `done` callbacks with a status on success.
 OpDone answer(HttpResponder r, int okStatus)
 {
@@ -156,11 +167,9 @@ void WorkspaceLifecycleRoutes::takeSnapshot(const QString &id, const HttpRequest
     const auto o = bodyObject(q, false, &bad);
     if (!o)
         return r.send(std::move(*bad));
-    const auto name = stringField(*o, QStringLiteral("name"), &bad);
+    const auto name = idField(*o, QStringLiteral("name"), &bad);
     if (!name)
         return r.send(std::move(*bad));
-    if (!WorkspaceStore::isValidId(*name))
-        return r.send(badName(*name, QStringLiteral("name")));
     m_exec.takeSnapshot(id, *name, [r, id, name = *name](bool ok, const ExecError &e, const QJsonObject &) mutable {
         r.send(ok ? api::json(201, QJsonObject{{QStringLiteral("workspace_id"), id}, {QStringLiteral("name"), name}}) : fail(e));
     });
@@ -219,11 +228,9 @@ void WorkspaceLifecycleRoutes::clone(const QString &id, const HttpRequest &q, Ht
     const auto o = bodyObject(q, false, &bad);
     if (!o)
         return r.send(std::move(*bad));
-    const auto target = stringField(*o, QStringLiteral("id"), &bad);
+    const auto target = idField(*o, QStringLiteral("id"), &bad);
     if (!target)
         return r.send(std::move(*bad));
-    if (!WorkspaceStore::isValidId(*target))
-        return r.send(badName(*target, QStringLiteral("id")));
     m_exec.cloneWorkspace(id, *target, answer(r, 201));
 }
 
@@ -249,11 +256,9 @@ void WorkspaceLifecycleRoutes::create(const HttpRequest &q, HttpResponder r)
     const auto o = bodyObject(q, false, &bad);
     if (!o)
         return r.send(std::move(*bad));
-    const auto id = stringField(*o, QStringLiteral("id"), &bad);
+    const auto id = idField(*o, QStringLiteral("id"), &bad);
     if (!id)
         return r.send(std::move(*bad));
-    if (!WorkspaceStore::isValidId(*id))
-        return r.send(badName(*id, QStringLiteral("id")));
     const auto size = intField(*o, QStringLiteral("size_gb"), WorkspaceStore::kDefaultSizeGb, &bad);
     if (!size)
         return r.send(std::move(*bad));

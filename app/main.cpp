@@ -109,15 +109,23 @@ int main(int argc, char **argv)
     HeadlessOptions opt;
     opt.dataDir = parser.value(dataDirOpt);
     opt.listen = parser.value(listenOpt);
-    if (parser.isSet(maxParallelOpt)) {
+    // A whole-number option from 0 to `max`, into *target when given; false (said on stderr) when bad.
+    const auto number = [&parser](const QCommandLineOption &option, int max, const char *zero, int *target) {
+        if (!parser.isSet(option))
+            return true;
         bool ok = false;
-        const int n = parser.value(maxParallelOpt).toInt(&ok);
-        if (!ok || n < 0 || n > 256) {
-            std::fprintf(stderr, "magpie-desktop: --max-parallel must be a whole number from 0 to 256 (0: the number of cores)\n");
-            return Headless::Usage;
+        const int n = parser.value(option).toInt(&ok);
+        if (!ok || n < 0 || n > max) {
+            std::fprintf(stderr, "magpie-desktop: --%s must be a whole number from 0 to %d (0: %s)\n",
+                         qPrintable(option.names().first()), max, zero);
+            return false;
         }
-        opt.maxParallel = n;
-    }
+        *target = n;
+        return true;
+    };
+    if (!number(maxParallelOpt, 256, "the number of cores", &opt.maxParallel) || !number(keepJobsOpt, 10000000, "no limit", &opt.keepJobs)
+        || !number(keepDaysOpt, 36500, "no limit", &opt.keepDays) || !number(keepCheckpointsOpt, 1000, "none kept", &opt.keepCheckpoints))
+        return Headless::Usage;
     if (parser.isSet(accelOpt)) {
         AccelMode mode;
         if (!parseAccelMode(parser.value(accelOpt), &mode)) {
@@ -126,18 +134,6 @@ int main(int argc, char **argv)
         }
         opt.accel = mode;
     }
-    for (const auto &[option, target, max] : {std::tuple{&keepJobsOpt, &opt.keepJobs, 10000000}, std::tuple{&keepDaysOpt, &opt.keepDays, 36500}}) {
-        if (!parser.isSet(*option))
-            continue;
-        bool ok = false;
-        const int n = parser.value(*option).toInt(&ok);
-        if (!ok || n < 0 || n > max) {
-            std::fprintf(stderr, "magpie-desktop: --%s must be a whole number from 0 to %d (0: no limit)\n",
-                         qPrintable(option->names().first()), max);
-            return Headless::Usage;
-        }
-        *target = n;
-    }
     if (parser.isSet(checkpointsOpt)) {
         const QString v = parser.value(checkpointsOpt);
         if (v != QLatin1String("on") && v != QLatin1String("off")) {
@@ -145,15 +141,6 @@ int main(int argc, char **argv)
             return Headless::Usage;
         }
         opt.checkpoints = v == QLatin1String("on");
-    }
-    if (parser.isSet(keepCheckpointsOpt)) {
-        bool ok = false;
-        const int n = parser.value(keepCheckpointsOpt).toInt(&ok);
-        if (!ok || n < 0 || n > 1000) {
-            std::fprintf(stderr, "magpie-desktop: --keep-checkpoints must be a whole number from 0 to 1000\n");
-            return Headless::Usage;
-        }
-        opt.keepCheckpoints = n;
     }
     opt.backend = parser.value(backendOpt);
     if (opt.backend != QLatin1String("local") && opt.backend != QLatin1String("slurm")) {

@@ -711,6 +711,39 @@ private slots:
         }
     }
 
+    // Bad command-line values: the server does not start, says which option and why, and
+    // leaves no data folder behind.
+    void badOptions_data()
+    {
+        QTest::addColumn<QStringList>("args");
+        QTest::addColumn<QString>("message");
+        QTest::newRow("max-parallel negative") << QStringList{"--max-parallel", "-1"} << "--max-parallel must be a whole number from 0 to 256";
+        QTest::newRow("max-parallel word") << QStringList{"--max-parallel", "many"} << "--max-parallel must be a whole number";
+        QTest::newRow("keep-jobs too many") << QStringList{"--keep-jobs", "10000001"} << "--keep-jobs must be a whole number from 0 to 10000000";
+        QTest::newRow("keep-days fraction") << QStringList{"--keep-days", "1.5"} << "--keep-days must be a whole number";
+        QTest::newRow("keep-checkpoints") << QStringList{"--keep-checkpoints", "1001"} << "--keep-checkpoints must be a whole number from 0 to 1000";
+        QTest::newRow("checkpoints") << QStringList{"--checkpoints", "maybe"} << "--checkpoints must be on or off";
+        QTest::newRow("accel") << QStringList{"--accel", "hvf"} << "--accel must be auto, tcg or kvm";
+        QTest::newRow("backend") << QStringList{"--backend", "k8s"} << "--backend must be local or slurm";
+        QTest::newRow("slurm without shared") << QStringList{"--backend", "slurm"} << "needs --slurm-shared DIR";
+        QTest::newRow("slurm relative shared") << QStringList{"--backend", "slurm", "--slurm-shared", "rel/dir"} << "needs --slurm-shared DIR";
+    }
+    void badOptions()
+    {
+        QFETCH(QStringList, args);
+        QFETCH(QString, message);
+        const QString data = dir(QStringLiteral("badopt-") + QString::fromLatin1(QTest::currentDataTag()).replace(QLatin1Char(' '), QLatin1Char('-')));
+        QProcess p;
+        p.setProcessEnvironment(Server::environment());
+        p.start(QStringLiteral(MAGPIE_DESKTOP_BIN), QStringList{QStringLiteral("--headless"), QStringLiteral("--data-dir"), data} + args);
+        QVERIFY(p.waitForFinished(10000));
+        QCOMPARE(p.exitCode(), 2);
+        const QString err = QString::fromLocal8Bit(p.readAllStandardError());
+        QVERIFY2(err.contains(message), qPrintable(err));
+        QCOMPARE(p.readAllStandardOutput(), QByteArray());
+        QVERIFY2(!QFileInfo::exists(data + QStringLiteral("/magpie.db")), "a refused start made a database");
+    }
+
     void killedServerRecovers()
     {
         auto s = std::make_unique<Server>();
