@@ -1,11 +1,17 @@
+// Executor.cpp — the Executor's core: open(), submitting and cancelling a job, scheduling tasks
+// onto the backend and finishing them (jobs and workspace operations). The rest of its members
+// are in ExecutorHistory.cpp (job records, retention, bulk submission, deleting a job),
+// ExecutorWorkspaces.cpp (listing and deleting workspaces, files and usage), ExecutorPool.cpp
+// (settings, the pool's status, recovery at open, shutdown), ExecutorLifecycle.cpp and
+// ExecutorTransfer.cpp (the workspace lifecycle of issue 11).
 #include "Executor.h"
 
 #include "ImageRegistry.h"
 
 #include "Backend.h"
+#include "ExecutorSupport.h"
 #include "LocalBackend.h"
 #include "slurm/SlurmBackend.h"
-#include "Recovery.h"
 #include "Task.h"
 #include "Tools.h"
 
@@ -13,7 +19,6 @@
 #include <QElapsedTimer>
 #include <QFile>
 #include <QFileInfo>
-#include <QThread>
 #include <QTimer>
 #include <QUuid>
 
@@ -21,27 +26,6 @@ namespace magpie {
 
 namespace {
 constexpr int kStdout = 1;
-constexpr int kVmLog = 3;
-
-// Ends a job's record: status, reason, finish time and (when it started) its duration.
-void closeRecord(JobRecord &j, JobStatus status, const QString &error)
-{
-    j.status = status;
-    j.error = error;
-    j.finishedAt = isoNow();
-    if (!j.startedAt.isEmpty())
-        j.durationMs = parseIso(j.startedAt).msecsTo(parseIso(j.finishedAt));
-}
-
-// Tells a workspace operation that will not run that it ended.
-void abandonOp(const Task::OpDone &done)
-{
-    if (!done)
-        return;
-    VmResult r;
-    r.error = QStringLiteral("Magpie Desktop is shutting down");
-    done(r, {}, {});
-}
 } // namespace
 
 QString VmResult::outcomeName(Outcome o)
@@ -53,37 +37,6 @@ QString VmResult::outcomeName(Outcome o)
     case Failed: return QStringLiteral("failed");
     }
     return QString();
-}
-
-QJsonObject WorkspaceState::toJson() const
-{
-    auto n = [](qint64 v) { return v < 0 ? QJsonValue(QJsonValue::Null) : QJsonValue(double(v)); };
-    return QJsonObject{
-        {QStringLiteral("id"), info.id},
-        {QStringLiteral("size_gb"), info.sizeGb},
-        {QStringLiteral("used_bytes"), n(info.usedBytes)},
-        {QStringLiteral("total_bytes"), n(info.totalBytes)},
-        {QStringLiteral("disk_bytes"), double(info.diskBytes)},
-        {QStringLiteral("created_at"), info.createdAt},
-        {QStringLiteral("last_used_at"), info.lastUsedAt.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(info.lastUsedAt)},
-        {QStringLiteral("job_count"), info.jobCount},
-        {QStringLiteral("state"), running ? QStringLiteral("running") : queued > 0 ? QStringLiteral("queued") : QStringLiteral("idle")},
-        {QStringLiteral("queued"), queued},
-        {QStringLiteral("running_job_id"), runningJobId.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(runningJobId)},
-    };
-}
-
-QJsonObject PoolStatus::toJson() const
-{
-    QJsonObject o = backendStatus;
-    o.insert(QStringLiteral("running"), running);
-    o.insert(QStringLiteral("queued"), queued);
-    o.insert(QStringLiteral("max_parallel"), maxParallel);
-    o.insert(QStringLiteral("backend"), backend);
-    o.insert(QStringLiteral("accelerator"), accelerator.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(accelerator));
-    o.insert(QStringLiteral("accelerator_reason"), acceleratorReason);
-    o.insert(QStringLiteral("database_fault"), databaseFault.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(databaseFault));
-    return o;
 }
 
 Executor::Executor(ExecutorConfig config, QObject *parent)
@@ -145,46 +98,6 @@ bool Executor::open(QString *error)
     if (m_cfg.keepJobs > 0 || m_cfg.keepDays > 0)
         m_pruneTimer->start();
     return true;
-}
-
-// ---------------------------------------------------------------- recovery
-
-void Executor::recover()
-{
-    const QString runs = m_cfg.dataDir + QStringLiteral("/runs/");
-    recovery::killStaleQemu(runs);
-    for (JobRecord j : m_jobs->withStatus(JobStatus::Running)) {
-        if (m_slurm && j.backend == QLatin1String("slurm") && m_slurm->resume(j.requestId, j.stdoutBytes, j.stderrBytes)) {
-            // Still in the cluster (or finished there with a result): followed again.
-            auto t = std::make_shared<Task>();
-            t->kind = Task::Job;
-            t->id = j.requestId;
-            t->workspaceId = j.workspaceId;
-            t->job = j;
-            t->order = ++m_order;
-            t->started = true;
-            m_running.insert(t->id, t);
-            if (!t->workspaceId.isEmpty())
-                m_scheduler.markBusy(t->workspaceId, t->id);
-            continue;
-        }
-        recovery::killStaleQemu(QStringLiteral("magpie-%1").arg(j.requestId));
-        closeRecord(j, JobStatus::Failed, QStringLiteral("interrupted: Magpie Desktop stopped while this job was running; its VM was stopped"));
-        saveJob(j);
-        QFile log(m_jobs->logPath(j.requestId, kVmLog));
-        if (log.open(QIODevice::Append))
-            log.write(QStringLiteral("[host] %1 at %2\n").arg(j.error, j.finishedAt).toUtf8());
-    }
-    recovery::sweep(m_cfg.dataDir);
-    for (const JobRecord &j : m_jobs->withStatus(JobStatus::Queued)) {
-        auto t = std::make_shared<Task>();
-        t->kind = Task::Job;
-        t->id = j.requestId;
-        t->workspaceId = j.workspaceId.isEmpty() ? j.baseWorkspaceId : j.workspaceId;
-        t->job = j;
-        t->order = ++m_order;
-        m_scheduler.push(t);
-    }
 }
 
 // ---------------------------------------------------------------- jobs
@@ -305,39 +218,6 @@ std::optional<JobRecord> Executor::submit(const JobRequest &request, ExecError *
     return j;
 }
 
-std::optional<JobRecord> Executor::job(const QString &requestId) const
-{
-    if (const TaskPtr t = m_running.value(requestId); t && t->isJob())
-        return t->job;
-    if (const auto it = m_unsaved.constFind(requestId); it != m_unsaved.constEnd())
-        return *it;
-    if (!m_jobs)
-        return std::nullopt;
-    return m_jobs->get(requestId);
-}
-
-JobPage Executor::jobs(const JobFilter &filter) const
-{
-    JobPage page = m_jobs->list(filter);
-    for (JobRecord &j : page.jobs) {
-        if (const TaskPtr t = m_running.value(j.requestId); t && t->isJob())
-            j = t->job;
-        else if (const auto it = m_unsaved.constFind(j.requestId); it != m_unsaved.constEnd())
-            j = *it;
-    }
-    return page;
-}
-
-LogChunk Executor::readLog(const QString &requestId, int stream, qint64 offset, qint64 maxBytes) const
-{
-    return m_jobs->readLog(requestId, stream, offset, maxBytes);
-}
-
-QString Executor::logDir(const QString &requestId) const
-{
-    return m_jobs ? m_jobs->logDir(requestId) : QString();
-}
-
 bool Executor::cancel(const QString &requestId, ExecError *error)
 {
     if (const TaskPtr t = m_scheduler.waiting(requestId); t && t->isJob()) {
@@ -367,72 +247,6 @@ bool Executor::cancel(const QString &requestId, ExecError *error)
 
 // ---------------------------------------------------------------- scheduling
 
-int Executor::maxParallel() const
-{
-    return m_backend ? m_backend->capacity() : (m_cfg.maxParallel > 0 ? m_cfg.maxParallel : qMax(1, QThread::idealThreadCount()));
-}
-
-void Executor::setMaxParallel(int n)
-{
-    m_cfg.maxParallel = qMax(0, n);
-    if (m_local)
-        m_local->setMaxParallel(m_cfg.maxParallel);
-    emit poolChanged();
-    scheduleSoon();
-}
-
-void Executor::setAccelMode(AccelMode mode)
-{
-    m_cfg.accel = mode;
-    if (m_local)
-        m_local->setAccelMode(mode);
-    scheduleSoon();
-    emit poolChanged();
-}
-
-AccelMode Executor::accelMode() const
-{
-    return m_cfg.accel;
-}
-
-void Executor::setDefaults(int vcpus, int memoryMb)
-{
-    m_cfg.defaultVcpus = qBound(JobLimits::kMinVcpus, vcpus, JobLimits::kMaxVcpus);
-    m_cfg.defaultMemoryMb = qBound(JobLimits::kMinMemoryMb, memoryMb, JobLimits::kMaxMemoryMb);
-}
-
-void Executor::setRetention(int keepJobs, int keepDays)
-{
-    m_cfg.keepJobs = qMax(0, keepJobs);
-    m_cfg.keepDays = qMax(0, keepDays);
-    if (m_pruneTimer && (m_cfg.keepJobs > 0 || m_cfg.keepDays > 0))
-        m_pruneTimer->start();
-}
-
-int Executor::pruneHistory()
-{
-    if (!m_jobs || (m_cfg.keepJobs <= 0 && m_cfg.keepDays <= 0))
-        return 0;
-    const QString before = m_cfg.keepDays > 0 ? isoUtc(QDateTime::currentDateTimeUtc().addDays(-m_cfg.keepDays)) : QString();
-    // In batches, so a first prune of a long history does not freeze the event loop.
-    const QStringList ids = m_jobs->prunable(m_cfg.keepJobs, before, 500);
-    int removed = 0;
-    for (const QString &id : ids) {
-        if (m_running.contains(id) || m_unsaved.contains(id))
-            continue;
-        QString err;
-        if (!m_jobs->remove(id, &err)) {
-            qWarning("magpie: could not prune job %s from the history: %s", qPrintable(id), qPrintable(err));
-            break;
-        }
-        ++removed;
-        emit jobRemoved(id);
-    }
-    if (ids.size() == 500 && removed > 0)
-        QTimer::singleShot(0, this, &Executor::pruneHistory);
-    return removed;
-}
-
 void Executor::enqueue(const TaskPtr &task)
 {
     task->order = ++m_order;
@@ -446,17 +260,6 @@ void Executor::scheduleSoon()
         return;
     m_scheduleQueued = true;
     QTimer::singleShot(0, this, &Executor::schedule);
-}
-
-void Executor::reloadImage()
-{
-    m_image = m_cfg.image.dir.isEmpty() ? GuestImage::locate() : GuestImage::fromDir(m_cfg.image.dir);
-    if (m_local)
-        m_local->setImage(m_image);
-    if (m_local && m_image.isValid())
-        m_local->prepareSnapshot(m_cfg.defaultVcpus, m_cfg.defaultMemoryMb);
-    emit poolChanged();
-    scheduleSoon();
 }
 
 void Executor::schedule()
@@ -636,253 +439,6 @@ void Executor::finishJob(const TaskPtr &t, JobStatus status, std::optional<int> 
     scheduleSoon();
     if (m_pruneTimer && (m_cfg.keepJobs > 0 || m_cfg.keepDays > 0) && !m_pruneTimer->isActive())
         m_pruneTimer->start();
-}
-
-void Executor::saveJob(const JobRecord &job)
-{
-    QString err = m_jobs->update(job);
-    if (!err.isEmpty())
-        err = m_jobs->update(job); // a transient failure (e.g. the database was busy)
-    if (err.isEmpty()) {
-        if (m_unsaved.remove(job.requestId) && m_unsaved.isEmpty() && !m_dbFault.isEmpty()) {
-            m_dbFault.clear();
-            emit poolChanged();
-        }
-        return;
-    }
-    qWarning("magpie: could not save job %s (kept in memory, retried): %s", qPrintable(job.requestId), qPrintable(err));
-    m_unsaved.insert(job.requestId, job);
-    const bool changed = m_dbFault != err;
-    m_dbFault = err;
-    if (!m_dbRetry) {
-        m_dbRetry = new QTimer(this);
-        m_dbRetry->setInterval(3000);
-        connect(m_dbRetry, &QTimer::timeout, this, &Executor::retryUnsaved);
-    }
-    m_dbRetry->start();
-    if (changed)
-        emit poolChanged();
-}
-
-void Executor::retryUnsaved()
-{
-    const auto pending = m_unsaved;
-    for (const JobRecord &j : pending) {
-        if (!m_jobs->update(j).isEmpty())
-            return; // still failing; the timer tries again
-        m_unsaved.remove(j.requestId);
-        emit jobChanged(j.requestId);
-    }
-    m_dbRetry->stop();
-    if (!m_dbFault.isEmpty()) {
-        qWarning("magpie: the job history is writable again; %lld pending records saved", qlonglong(pending.size()));
-        m_dbFault.clear();
-        emit poolChanged();
-    }
-}
-
-// ---------------------------------------------------------------- workspaces
-
-WorkspaceState Executor::stateOf(const WorkspaceInfo &w) const
-{
-    WorkspaceState s;
-    s.info = w;
-    s.running = m_scheduler.isBusy(w.id);
-    s.runningJobId = m_scheduler.busyWith(w.id);
-    s.queued = m_scheduler.queuedJobsFor(w.id);
-    return s;
-}
-
-QList<WorkspaceState> Executor::workspaces() const
-{
-    QList<WorkspaceState> out;
-    for (const WorkspaceInfo &w : m_workspaces->list())
-        out.append(stateOf(w));
-    return out;
-}
-
-std::optional<WorkspaceState> Executor::workspace(const QString &id) const
-{
-    const auto w = m_workspaces->get(id);
-    if (!w)
-        return std::nullopt;
-    return stateOf(*w);
-}
-
-bool Executor::deleteWorkspace(const QString &id, ExecError *error)
-{
-    QString why;
-    if (!WorkspaceStore::isValidId(id, &why)) {
-        if (error)
-            *error = execError(400, QStringLiteral("invalid_workspace_id"), why, QStringLiteral("workspace_id"));
-        return false;
-    }
-    if (!m_workspaces->exists(id)) {
-        if (error)
-            *error = execError(404, QStringLiteral("not_found"), QStringLiteral("no workspace with id '%1'").arg(id));
-        return false;
-    }
-    const bool busy = m_scheduler.isBusy(id);
-    if (busy || m_scheduler.waitingFor(id) > 0) {
-        if (error)
-            *error = execError(409, QStringLiteral("conflict"),
-                               QStringLiteral("workspace '%1' is in use (%2 running, %3 queued); wait for its jobs to finish or cancel them first")
-                                   .arg(id).arg(busy ? 1 : 0).arg(m_scheduler.queuedJobsFor(id)));
-        return false;
-    }
-    const QString err = m_workspaces->remove(id);
-    if (!err.isEmpty()) {
-        if (error)
-            *error = execError(500, QStringLiteral("internal"), err);
-        return false;
-    }
-    emit workspacesChanged();
-    return true;
-}
-
-void Executor::listFiles(const QString &id, const QString &path, WorkspaceOps::EntriesDone done)
-{
-    m_ops->listFiles(id, path, std::move(done));
-}
-
-void Executor::readFile(const QString &id, const QString &path, WorkspaceOps::BytesDone done)
-{
-    m_ops->readFile(id, path, std::move(done));
-}
-
-void Executor::diskUsage(const QString &id, int limit, WorkspaceOps::EntriesDone done)
-{
-    m_ops->diskUsage(id, limit, std::move(done));
-}
-
-// ---------------------------------------------------------------- pool, shutdown
-
-QString Executor::backendName() const
-{
-    return m_backend ? m_backend->name() : m_cfg.backend;
-}
-
-PoolStatus Executor::pool() const
-{
-    PoolStatus p;
-    for (const TaskPtr &t : m_running)
-        p.running += t->isJob();
-    p.queued = m_scheduler.queuedJobs();
-    p.maxParallel = maxParallel();
-    p.databaseFault = m_dbFault;
-    if (m_backend) {
-        p.backend = m_backend->name();
-        p.backendStatus = m_backend->status();
-    }
-    if (m_local) {
-        const auto a = m_local->accelerator();
-        p.accelerator = a ? accelName(*a) : QString();
-        p.acceleratorReason = m_local->acceleratorReason();
-    }
-    return p;
-}
-
-void Executor::shutdown()
-{
-    if (m_shuttingDown)
-        return;
-    m_shuttingDown = true;
-    if (m_backend)
-        m_backend->shutdown();
-    const auto running = m_running;
-    const bool resumable = m_backend && m_backend->resumesRunningTasks();
-    for (const TaskPtr &t : running) {
-        if (t->isJob() && resumable) {
-            continue; // still running in the cluster: the next start follows it again
-        } else if (t->isJob() && m_jobs) {
-            closeRecord(t->job, JobStatus::Failed, QStringLiteral("interrupted: Magpie Desktop was stopped while this job was running"));
-            saveJob(t->job);
-        } else if (!t->isJob()) {
-            abandonOp(t->opDone);
-        }
-    }
-    m_running.clear();
-    for (const TaskPtr &t : m_scheduler.all()) // queued jobs stay queued in the database for the next start
-        if (!t->isJob())
-            abandonOp(t->opDone);
-    m_scheduler.clear();
-}
-
-// ---------------------------------------------------------------- history and bulk submission
-// (kept apart from the scheduler: they only use submit(), cancel(), job() and the stores)
-
-std::optional<QList<JobRecord>> Executor::submitMany(const QList<JobRequest> &requests, ExecError *error, int *failedIndex)
-{
-    for (int i = 0; i < requests.size(); ++i) {
-        if (auto e = requests.at(i).validate()) {
-            if (error)
-                *error = execError(e->httpStatus, e->code, e->message);
-            if (failedIndex)
-                *failedIndex = i;
-            return std::nullopt;
-        }
-    }
-    // One transaction around them all: each submit() runs in a savepoint inside it.
-    if (!m_db.transaction()) {
-        if (error)
-            *error = execError(500, QStringLiteral("internal"), m_db.error());
-        return std::nullopt;
-    }
-    QList<JobRecord> out;
-    out.reserve(requests.size());
-    ExecError e;
-    for (int i = 0; i < requests.size(); ++i) {
-        auto rec = submit(requests.at(i), &e);
-        if (!rec || (i == requests.size() - 1 && !m_db.commit())) {
-            // All or nothing: undo the records, and take the queued tasks back out.
-            if (rec)
-                e = execError(500, QStringLiteral("internal"), m_db.error());
-            m_db.rollback();
-            for (const JobRecord &j : std::as_const(out)) {
-                cancel(j.requestId, nullptr);
-                QDir(m_jobs->logDir(j.requestId)).removeRecursively();
-            }
-            if (error)
-                *error = e;
-            if (failedIndex)
-                *failedIndex = i;
-            return std::nullopt;
-        }
-        out.append(*rec);
-    }
-    if (requests.isEmpty() && !m_db.commit()) {
-        m_db.rollback();
-        if (error)
-            *error = execError(500, QStringLiteral("internal"), m_db.error());
-        return std::nullopt;
-    }
-    return out;
-}
-
-bool Executor::deleteJob(const QString &requestId, ExecError *error)
-{
-    const auto j = job(requestId);
-    if (!j) {
-        if (error)
-            *error = execError(404, QStringLiteral("not_found"), QStringLiteral("no job with request_id '%1'").arg(requestId));
-        return false;
-    }
-    if (!isFinished(j->status)) {
-        if (error)
-            *error = execError(409, QStringLiteral("conflict"),
-                               QStringLiteral("job '%1' is %2; cancel it first, then delete it").arg(requestId, statusName(j->status)));
-        return false;
-    }
-    QString err;
-    if (!m_jobs->remove(requestId, &err)) {
-        if (error)
-            *error = execError(500, QStringLiteral("internal"), err);
-        return false;
-    }
-    emit jobRemoved(requestId);
-    if (!j->workspaceId.isEmpty())
-        emit workspacesChanged();
-    return true;
 }
 
 } // namespace magpie

@@ -101,7 +101,7 @@ public:
     JobPage jobs(const JobFilter &filter) const;
     // Cancels a queued or running job. Errors: 404 unknown, 409 already finished.
     bool cancel(const QString &requestId, ExecError *error);
-    // ---- history and bulk submission (defined at the end of Executor.cpp)
+    // ---- history and bulk submission (defined in executor/ExecutorHistory.cpp)
     // Validates every request first (nothing is queued when one is bad: *failedIndex says
     // which), then queues them all in one SQLite transaction, in order.
     std::optional<QList<JobRecord>> submitMany(const QList<JobRequest> &requests, ExecError *error, int *failedIndex = nullptr);

@@ -1,0 +1,211 @@
+// VmRunnerQemu.cpp — the VmRunner's side of QEMU itself: launching it (a cold boot, or a restore
+// from a saved snapshot via -incoming; a restore that does not work falls back to a cold boot),
+// saving a snapshot over QMP (template mode), and the events of QEMU's monitor (I/O errors, an
+// unexpected pause). VmRunner members; the state machine is in VmRunner.cpp.
+#include "VmRunner.h"
+
+#include "ConsoleCapture.h"
+#include "QemuCommand.h"
+#include "QmpClient.h"
+#include "Tools.h"
+
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QLocalServer>
+#include <QStorageInfo>
+
+#include <csignal>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+namespace magpie {
+
+namespace {
+constexpr qint64 kPlaceholderBytes = 1024 * 1024;
+} // namespace
+
+void VmRunner::launch()
+{
+    m_phase = Phase::Starting;
+    m_launchMs = m_clock.elapsed();
+    m_inbuf.clear();
+    m_qemuStderr.clear();
+    m_gotExit = m_gotFail = false;
+    m_failText.clear();
+
+    const bool saving = !m_cfg.saveTo.isEmpty();
+    QemuCommand cmd;
+    cmd.name = m_cfg.name;
+    cmd.image = m_cfg.image;
+    cmd.accel = m_cfg.accel;
+    cmd.vcpus = m_cfg.vcpus;
+    cmd.memoryMb = m_cfg.memoryMb;
+    cmd.network = m_cfg.network;
+    cmd.consoleSocket = socketPath(QStringLiteral("console.sock"));
+    cmd.controlSocket = socketPath(QStringLiteral("ctl.sock"));
+    cmd.qmpSocket = socketPath(QStringLiteral("qmp.sock"));
+    cmd.pidFile = m_cfg.runDir + QStringLiteral("/qemu.pid");
+
+    // The root disk: the VM's own copy-on-write layer (QEMU's snapshot=on keeps it in TMPDIR,
+    // the run folder, and deletes it itself) over the guest image or the snapshot's root. A VM
+    // being saved writes into the snapshot's root itself.
+    if (saving) {
+        cmd.rootOverlay = m_cfg.saveTo + QStringLiteral("/root.qcow2");
+        QFile::remove(cmd.rootOverlay);
+        const ToolResult img = runTool(qemuImgBinary(),
+                                       {QStringLiteral("create"), QStringLiteral("-q"), QStringLiteral("-f"), QStringLiteral("qcow2"),
+                                        QStringLiteral("-F"), QStringLiteral("qcow2"), QStringLiteral("-b"), m_cfg.image.rootfs, cmd.rootOverlay},
+                                       30000);
+        if (img.exitCode != 0)
+            return fail(QStringLiteral("cannot create the snapshot's root disk: %1").arg(img.describe(QStringLiteral("qemu-img"))));
+    } else {
+        cmd.rootOverlay = m_restoring ? m_cfg.restoreFrom->rootPath() : m_cfg.image.rootfs;
+    }
+    if (!m_cfg.workspaceDisk.isEmpty()) {
+        cmd.workspaceFile = m_cfg.workspaceDisk;
+        cmd.workspaceIsQcow2 = true;
+    } else {
+        m_placeholder = m_cfg.runDir + QStringLiteral("/placeholder.raw");
+        QFile ph(m_placeholder);
+        if (!ph.open(QIODevice::WriteOnly | QIODevice::Truncate) || !ph.resize(kPlaceholderBytes))
+            return fail(QStringLiteral("cannot create %1: %2").arg(m_placeholder, ph.errorString()));
+        cmd.workspaceFile = m_placeholder;
+    }
+    if (m_restoring)
+        cmd.incomingState = m_cfg.restoreFrom->statePath();
+
+    m_console = new ConsoleCapture(this);
+    QString err;
+    if (!m_console->listen(cmd.consoleSocket, &err))
+        return fail(err);
+    QLocalServer::removeServer(cmd.controlSocket);
+    m_server = new QLocalServer(this);
+    m_server->setSocketOptions(QLocalServer::UserAccessOption);
+    if (!m_server->listen(cmd.controlSocket))
+        return fail(QStringLiteral("cannot listen on %1: %2").arg(cmd.controlSocket, m_server->errorString()));
+    connect(m_server, &QLocalServer::newConnection, this, &VmRunner::onNewConnection);
+    QFile::remove(cmd.qmpSocket);
+
+    QStringList args = cmd.arguments();
+    if (!saving) {
+        // snapshot=on: QEMU's own throwaway overlay over the (read-only) root
+        for (QString &a : args)
+            if (a.startsWith(QLatin1String("if=none,id=root,")))
+                a += QStringLiteral(",snapshot=on");
+    }
+    m_qemu = new QProcess(this);
+    m_qemu->setProcessChannelMode(QProcess::SeparateChannels);
+    m_qemu->setStandardInputFile(QProcess::nullDevice());
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert(QStringLiteral("TMPDIR"), m_cfg.runDir);
+    m_qemu->setProcessEnvironment(env);
+    // If this process dies (even by SIGKILL), the kernel kills qemu too.
+    m_qemu->setChildProcessModifier([] { ::prctl(PR_SET_PDEATHSIG, SIGKILL); });
+    connect(m_qemu, &QProcess::readyReadStandardError, this, [this, q = m_qemu] {
+        m_qemuStderr += q->readAllStandardError();
+        if (m_qemuStderr.size() > 16384)
+            m_qemuStderr = m_qemuStderr.right(16384);
+    });
+    connect(m_qemu, &QProcess::readyReadStandardOutput, this, [this, q = m_qemu] { log(q->readAllStandardOutput().left(16384)); });
+    connect(m_qemu, &QProcess::finished, this, &VmRunner::onQemuFinished);
+    connect(m_qemu, &QProcess::errorOccurred, this, [this, q = m_qemu](QProcess::ProcessError e) {
+        if (e == QProcess::FailedToStart)
+            fail(QStringLiteral("cannot start %1: %2").arg(qemuSystemBinary(), q->errorString()));
+    });
+    log(QStringLiteral("[host] %1 %2\n").arg(qemuSystemBinary(), args.join(QLatin1Char(' '))).toUtf8());
+    if (m_restoring)
+        m_startTimer.start(m_cfg.restoreTimeoutSec * 1000);
+    else
+        m_startTimer.start(m_cfg.bootTimeoutSec * 1000);
+    m_qemu->start(qemuSystemBinary(), args);
+
+    m_qmp = new QmpClient(cmd.qmpSocket, this);
+    connect(m_qmp, &QmpClient::event, this, &VmRunner::onQmpEvent);
+    connect(m_qmp, &QmpClient::failed, this, [this](const QString &e) {
+        if (!m_cfg.saveTo.isEmpty())
+            return fail(e);
+        log(QStringLiteral("[host] monitor: %1\n").arg(e).toUtf8());
+    });
+    m_qmp->connectToQemu(30000);
+}
+
+void VmRunner::fallBackToColdBoot(const QString &why, bool stateBad)
+{
+    if (!restorePending())
+        return;
+    log(QStringLiteral("[host] restore failed after %1 ms (%2); booting the VM instead\n")
+            .arg(m_clock.elapsed() - m_launchMs).arg(why).toUtf8());
+    m_result.timings.insert(QStringLiteral("restore_failed"), double(m_clock.elapsed() - m_launchMs));
+    emit restoreFailed(why, stateBad);
+    m_restoring = false;
+    stopProcess();
+    cleanup();
+    QDir().mkpath(m_cfg.runDir);
+    QDir().mkpath(m_socketDir);
+    launch();
+}
+
+void VmRunner::saveSnapshot()
+{
+    // The agent is ready: stop the VM and write its state next to the root disk it used.
+    const QString tmp = m_cfg.saveTo + QStringLiteral("/state.tmp");
+    QFile::remove(tmp);
+    auto step = std::make_shared<std::function<void()>>();
+    auto poll = [this, tmp, step] {
+        m_qmp->execute(QStringLiteral("query-migrate"), {}, [this, tmp, step](const QString &err, const QJsonObject &r) {
+            if (m_phase != Phase::Saving)
+                return;
+            const QString status = r.value(QStringLiteral("status")).toString();
+            if (!err.isEmpty() || status == QLatin1String("failed") || status == QLatin1String("cancelled"))
+                return fail(QStringLiteral("saving the VM failed: %1").arg(err.isEmpty() ? r.value(QStringLiteral("error-desc")).toString() : err));
+            if (status != QLatin1String("completed")) {
+                QTimer::singleShot(30, this, [step] { (*step)(); });
+                return;
+            }
+            if (!QFile::rename(tmp, m_cfg.saveTo + QStringLiteral("/state")))
+                return fail(QStringLiteral("cannot move the saved state into place in %1").arg(m_cfg.saveTo));
+            m_result.outcome = VmResult::Exited;
+            m_result.exitCode = 0;
+            m_gotExit = true;
+            m_result.timings.insert(QStringLiteral("save"), double(m_clock.elapsed() - m_exitMs));
+            log(QStringLiteral("[host] VM saved in %1 ms\n").arg(m_clock.elapsed() - m_exitMs).toUtf8());
+            m_phase = Phase::Ending;
+            m_qmp->execute(QStringLiteral("quit"), {}, [](const QString &, const QJsonObject &) {});
+            m_graceTimer.start(m_cfg.killGraceSec * 1000);
+        });
+    };
+    *step = poll;
+    m_exitMs = m_clock.elapsed();
+    // Migrated while running (the guest is idle in poll(), so it converges at once): QEMU stops
+    // the VM itself at the end, and the saved run state says "running", so every restored copy
+    // resumes by itself as soon as its state is loaded.
+    m_qmp->execute(QStringLiteral("migrate"), {{QStringLiteral("uri"), QStringLiteral("exec:cat > %1").arg(QemuCommand::shellQuoted(tmp))}},
+                   [this, step](const QString &err, const QJsonObject &) {
+                       if (!err.isEmpty())
+                           return fail(QStringLiteral("cannot save the VM: %1").arg(err));
+                       (*step)();
+                   });
+}
+
+void VmRunner::onQmpEvent(const QString &name, const QJsonObject &data)
+{
+    if (name == QLatin1String("BLOCK_IO_ERROR")) {
+        const QString dev = data.value(QStringLiteral("device")).toString() + data.value(QStringLiteral("node-name")).toString();
+        log(QStringLiteral("[host] block I/O error on %1: %2 (%3)\n")
+                .arg(dev, data.value(QStringLiteral("operation")).toString(), data.value(QStringLiteral("reason")).toString()).toUtf8());
+        // `nospace` is only reported when QEMU tracks I/O status (werror=stop); with werror=report
+        // the reason names ENOSPC.
+        if (data.value(QStringLiteral("nospace")).toBool() || data.value(QStringLiteral("reason")).toString().contains(QLatin1String("No space left"))) {
+            const QString dir = m_cfg.spaceDir.isEmpty() ? m_cfg.runDir : m_cfg.spaceDir;
+            const QStorageInfo si(dir);
+            fail(QStringLiteral("host disk full: %1 bytes free in %2").arg(si.bytesAvailable()).arg(dir));
+        }
+        return;
+    }
+    if (name == QLatin1String("STOP") && m_phase != Phase::Saving && m_phase != Phase::Ending && m_phase != Phase::Done &&
+        !restorePending())
+        fail(QStringLiteral("the VM was paused unexpectedly"));
+}
+
+} // namespace magpie
