@@ -117,6 +117,14 @@ private slots:
         }
         for (const QString &n : nodes)
             QVERIFY2(n == "n1" || n == "n2", qPrintable(n));
+        // Each job's checkpoint was taken on its node: rolling the last one back brings the
+        // counter back to 4 (issue 11's workspace lifecycle on the Slurm backend).
+        QCOMPARE(m_server->job(ids.last()).value("checkpoint_name").toString(), QStringLiteral("before-") + ids.last());
+        const Response rb = m_server->post("/api/v1/jobs/" + ids.last().toUtf8() + "/rollback", "{}");
+        QVERIFY2(rb.status == 200, qPrintable(rb.describe()));
+        const QString read = m_server->submit(statefulJob(QStringLiteral("counter"), QStringLiteral("cat /workspace/counter"))).value("request_id").toString();
+        QCOMPARE(m_server->waitJob(read, 600000).value("status").toString(), QStringLiteral("completed"));
+        QCOMPARE(m_server->log(read).trimmed(), QByteArray("4"));
         QVERIFY(QFileInfo::exists(m_shared + "/workspaces/counter.qcow2")); // the disk is on the shared storage
     }
 

@@ -111,6 +111,7 @@ private slots:
         r.totalBytes = 987654321098;
         r.start = QStringLiteral("restore");
         r.timings = QJsonObject{{"script", 5000}};
+        r.checkpoint = QStringLiteral("before-abc");
         QCOMPARE(resultfile::write(path, r, QStringLiteral("n2")), QString());
         QString node;
         const auto back = resultfile::read(path, &node);
@@ -123,6 +124,7 @@ private slots:
         QCOMPARE(back->totalBytes, r.totalBytes);
         QCOMPARE(back->start, QStringLiteral("restore"));
         QCOMPARE(back->timings.value("script").toInt(), 5000);
+        QCOMPARE(back->checkpoint, QStringLiteral("before-abc")); // the job can be rolled back
 
         QFile half(dir.filePath("half.json")); // a torn or foreign file is not a result
         QVERIFY(half.open(QIODevice::WriteOnly));

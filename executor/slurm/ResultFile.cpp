@@ -29,6 +29,7 @@ QJsonObject toJson(const VmResult &r, const QString &node)
         {QStringLiteral("start"), r.start},
         {QStringLiteral("timings"), r.timings},
         {QStringLiteral("changes"), r.changes},
+        {QStringLiteral("checkpoint"), r.checkpoint},
         {QStringLiteral("disk_closed_cleanly"), r.diskClosedCleanly},
         {QStringLiteral("node"), node},
     };
@@ -49,6 +50,7 @@ VmResult fromJson(const QJsonObject &o)
     r.start = o.value(QStringLiteral("start")).toString();
     r.timings = o.value(QStringLiteral("timings")).toObject();
     r.changes = o.value(QStringLiteral("changes")).toObject();
+    r.checkpoint = o.value(QStringLiteral("checkpoint")).toString();
     r.diskClosedCleanly = o.value(QStringLiteral("disk_closed_cleanly")).toBool(true);
     return r;
 }
