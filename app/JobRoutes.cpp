@@ -236,8 +236,11 @@ void JobRoutes::submitBatch(const HttpRequest &request, HttpResponder r)
     int failed = -1;
     const auto recs = m_exec.submitMany(requests, &ee, &failed);
     if (!recs) {
-        if (failed >= 0)
-            ee.message = QStringLiteral("jobs[%1]: %2").arg(failed).arg(ee.message);
+        if (failed >= 0) {
+            const QString at = QStringLiteral("jobs[%1]").arg(failed);
+            ee.message = at + QStringLiteral(": ") + ee.message;
+            ee.field = ee.field.isEmpty() ? at : at + QLatin1Char('.') + ee.field;
+        }
         return r.send(api::error(ee));
     }
     QJsonArray ids;

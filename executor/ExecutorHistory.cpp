@@ -133,7 +133,7 @@ std::optional<QList<JobRecord>> Executor::submitMany(const QList<JobRequest> &re
     for (int i = 0; i < requests.size(); ++i) {
         if (auto e = requests.at(i).validate()) {
             if (error)
-                *error = execError(e->httpStatus, e->code, e->message);
+                *error = execError(e->httpStatus, e->code, e->message, e->field);
             if (failedIndex)
                 *failedIndex = i;
             return std::nullopt;

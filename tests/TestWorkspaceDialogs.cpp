@@ -3,7 +3,8 @@
 // real drop of file URLs, read back by the executor; delete with its confirmation; a snapshot
 // taken and restored brings a deleted file back; the Grow dialog refuses a smaller size and
 // grows to a larger one; a scripted job's Changes tab lists exactly what it added, modified and
-// deleted, and "Roll back to before this job" puts the deleted file back. Errors → a message box.
+// deleted, and "Roll back to before this job" puts the deleted file back; Clone and New empty
+// workspace from the More menu. Errors → a message box.
 #include "FileBrowser.h"
 #include "GrowDialog.h"
 #include "JobChangesView.h"
@@ -16,6 +17,10 @@
 #include "WorkspacesView.h"
 
 #include <QFileDialog>
+#include <QInputDialog>
+#include <QMenu>
+#include <QTimer>
+#include <QToolButton>
 #include <QLabel>
 #include <QLineEdit>
 #include <QMimeData>
@@ -113,6 +118,44 @@ class TestWorkspaceDialogs : public QObject
         QVERIFY(b && b->isVisible());
         QTRY_VERIFY_WITH_TIMEOUT(!b->isBusy(), 240000);
         *out = b;
+    }
+
+    // Answers the modal input dialogs that open next, in order, as a person would: the text (or
+    // number) typed into the field, then Enter. Returns the timer; it stops itself when done.
+    QTimer *answerInputs(QStringList answers)
+    {
+        auto *t = new QTimer(this);
+        t->setInterval(50);
+        connect(t, &QTimer::timeout, t, [t, answers]() mutable {
+            auto *d = qobject_cast<QInputDialog *>(QApplication::activeModalWidget());
+            if (!d || !d->isVisible() || answers.isEmpty())
+                return;
+            const QString text = answers.takeFirst();
+            if (auto *spin = d->findChild<QSpinBox *>()) {
+                QTest::keyClick(spin, Qt::Key_A, Qt::ControlModifier);
+                QTest::keyClicks(spin, text);
+            } else if (auto *edit = d->findChild<QLineEdit *>()) {
+                QTest::keyClick(edit, Qt::Key_A, Qt::ControlModifier);
+                QTest::keyClicks(edit, text);
+            }
+            QTest::keyClick(d, Qt::Key_Return);
+            if (answers.isEmpty())
+                t->stop();
+        });
+        t->start();
+        return t;
+    }
+
+    // Opens the toolbar's More menu with a click and picks an entry by its mnemonic key.
+    void pickFromMore(Qt::Key mnemonic)
+    {
+        auto *more = m_view->findChild<QToolButton *>(QStringLiteral("workspaceMoreButton"));
+        QVERIFY(more && more->isVisible());
+        QTimer::singleShot(200, more, [mnemonic] {
+            if (auto *menu = qobject_cast<QMenu *>(QApplication::activePopupWidget()))
+                QTest::keyClick(menu, mnemonic);
+        });
+        QTest::mouseClick(more, Qt::LeftButton); // the menu runs until the key picks an entry
     }
 
 private slots:
@@ -313,6 +356,45 @@ private slots:
         QTRY_COMPARE_WITH_TIMEOUT(grown.count(), 1, 240000);
         QCOMPARE(m_ex->workspace(kWs)->info.sizeGb, 2);
         QCOMPARE(read(QStringLiteral("keep.txt")), std::optional<QByteArray>("line 1\n"));
+    }
+    // More → Clone…: the id typed in the dialog becomes a copy with the same files; a clone onto
+    // an id that exists is refused with a message and changes nothing. More → New empty
+    // workspace…: id and size typed in, the workspace appears in the list.
+    void cloneAndNewFromTheMoreMenu()
+    {
+        QVERIFY(op([&](OpDone d) { m_ex->writeFile(kWs, QStringLiteral("clone-me.txt"), "same bytes\n", d); }));
+        selectWorkspaceRow();
+        QTimer *inputs = answerInputs({QStringLiteral("ui-copy")});
+        pickFromMore(Qt::Key_O);
+        QTRY_VERIFY_WITH_TIMEOUT(m_ex->workspace(QStringLiteral("ui-copy")).has_value(), 240000);
+        QVERIFY(!inputs->isActive());
+        QTRY_VERIFY_WITH_TIMEOUT(test::findRow(m_view->table()->model(), WorkspacesModel::IdRole, QStringLiteral("ui-copy")).isValid(), 10000);
+        bool done = false;
+        QByteArray copied;
+        m_ex->readFile(QStringLiteral("ui-copy"), QStringLiteral("clone-me.txt"), [&](std::optional<ExecError> err, QByteArray data) {
+            done = true;
+            if (!err)
+                copied = data;
+        });
+        QTRY_VERIFY_WITH_TIMEOUT(done, 240000);
+        QCOMPARE(copied, QByteArray("same bytes\n"));
+
+        // Onto an existing id: a message box says it failed; both workspaces stay as they were.
+        selectWorkspaceRow();
+        const int boxes = MessageBox::count();
+        MessageBox::setNextAnswer(MessageBox::Ok);
+        answerInputs({QStringLiteral("ui-copy")});
+        pickFromMore(Qt::Key_O);
+        QTRY_VERIFY_WITH_TIMEOUT(MessageBox::count() == boxes + 1, 240000);
+        QVERIFY2(MessageBox::lastText().contains(QLatin1String("Clone failed")), qPrintable(MessageBox::lastText()));
+        QVERIFY(m_ex->workspace(kWs).has_value());
+
+        // New empty workspace: id, then size.
+        answerInputs({QStringLiteral("ui-empty"), QStringLiteral("3")});
+        pickFromMore(Qt::Key_E);
+        QTRY_VERIFY_WITH_TIMEOUT(m_ex->workspace(QStringLiteral("ui-empty")).has_value(), 240000);
+        QCOMPARE(m_ex->workspace(QStringLiteral("ui-empty"))->info.sizeGb, 3);
+        QTRY_VERIFY_WITH_TIMEOUT(test::findRow(m_view->table()->model(), WorkspacesModel::IdRole, QStringLiteral("ui-empty")).isValid(), 10000);
     }
 };
 
