@@ -57,6 +57,19 @@ QStringList paths(const QList<FileChange> &list)
     return out;
 }
 
+// The workspace's snapshots, as the executor lists them (nullopt when listing failed).
+std::optional<QList<SnapshotInfo>> listSnapshots(Executor &ex, const QString &ws)
+{
+    struct State {
+        bool listed = false;
+        std::optional<QList<SnapshotInfo>> list;
+    };
+    auto st = std::make_shared<State>();
+    ex.snapshots(ws, [st](std::optional<QList<SnapshotInfo>> s, const ExecError &) { st->list = s; st->listed = true; });
+    [&] { QTRY_VERIFY_WITH_TIMEOUT(st->listed, 60000); }();
+    return st->list;
+}
+
 QByteArray jobOut(Executor &ex, const QString &script, const QString &ws, const QString &base = QString())
 {
     JobRequest req = jobRequest(script, ws);
@@ -114,13 +127,10 @@ void TestWorkspaceLifecycle::rollbackChangesSnapshotsGrow()
     QCOMPARE(e.httpStatus, 404);
 
     // Both checkpoints are listed, with their jobs.
-    auto snaps = std::make_shared<std::optional<QList<SnapshotInfo>>>();
-    bool listed = false;
-    ex->snapshots(ws, [&](std::optional<QList<SnapshotInfo>> s, const ExecError &) { *snaps = s; listed = true; });
-    QTRY_VERIFY_WITH_TIMEOUT(listed, 60000);
-    QVERIFY(snaps->has_value());
+    const auto snaps = listSnapshots(*ex, ws);
+    QVERIFY(snaps.has_value());
     QStringList jobsOf;
-    for (const SnapshotInfo &s : **snaps)
+    for (const SnapshotInfo &s : *snaps)
         jobsOf << s.jobId;
     QCOMPARE(jobsOf, (QStringList{j1.requestId, j2.requestId}));
 
@@ -266,13 +276,10 @@ void TestWorkspaceLifecycle::checkpointsArePrunedBeforeTheJob()
         QCOMPARE(j.status, JobStatus::Completed);
         ids << j.requestId;
     }
-    auto snaps = std::make_shared<std::optional<QList<SnapshotInfo>>>();
-    bool listed = false;
-    ex->snapshots(ws, [&](std::optional<QList<SnapshotInfo>> s, const ExecError &) { *snaps = s; listed = true; });
-    QTRY_VERIFY_WITH_TIMEOUT(listed, 60000);
-    QVERIFY(snaps->has_value());
+    const auto snaps = listSnapshots(*ex, ws);
+    QVERIFY(snaps.has_value());
     QStringList names;
-    for (const SnapshotInfo &s : **snaps)
+    for (const SnapshotInfo &s : *snaps)
         names << s.name;
     names.sort();
     QStringList want{checkpointName(ids.at(2)), checkpointName(ids.at(3))};
