@@ -259,8 +259,7 @@ void ScreenshotTour::start()
         };
     if (!m_spec.value(QStringLiteral("first_run")).toBool())
         m_steps << [this, w](auto next) {
-            SettingsDialog *d = w->openSettings();
-            d->adjustSize();
+            SettingsDialog *d = w->openSettings(); // at the size it opens at (adjustSize would cut the wrapped notes)
             after(700, [this, d, next] {
                 save(d, QStringLiteral("settings"));
                 if (auto *box = d->findChild<QGroupBox *>(QStringLiteral("snippetsBox"))) {
