@@ -140,4 +140,22 @@ inline long decode(const char *buf, size_t size, uint8_t &tag, std::string &payl
     return 5 + static_cast<long>(len);
 }
 
+// Calls fn(tag, payload) for each [tag][len][bytes] record of `buf`, in order. False when a
+// record is cut short or too long (the records before it were handed to fn).
+template <typename Fn>
+inline bool forEachRecord(const std::string &buf, Fn &&fn)
+{
+    size_t pos = 0;
+    while (pos < buf.size()) {
+        uint8_t tag = 0;
+        std::string payload;
+        const long used = decode(buf.data() + pos, buf.size() - pos, tag, payload);
+        if (used <= 0)
+            return false;
+        pos += static_cast<size_t>(used);
+        fn(tag, payload);
+    }
+    return true;
+}
+
 } // namespace magpie::guest

@@ -176,15 +176,7 @@ void VmRunner::onExit(const QByteArray &payload)
     m_exitMs = m_clock.elapsed();
     m_runTimer.stop();
     m_prepareTimer.stop();
-    const std::string p = payload.toStdString();
-    size_t pos = 0;
-    while (pos < p.size()) {
-        uint8_t key = 0;
-        std::string value;
-        const long used = guest::decode(p.data() + pos, p.size() - pos, key, value);
-        if (used <= 0)
-            break;
-        pos += static_cast<size_t>(used);
+    guest::forEachRecord(payload.toStdString(), [this](uint8_t key, const std::string &value) {
         const QByteArray v = QByteArray::fromStdString(value);
         switch (static_cast<guest::ExitKey>(key)) {
         case guest::ExitKey::Code: m_result.exitCode = v.toInt(); break;
@@ -193,7 +185,7 @@ void VmRunner::onExit(const QByteArray &payload)
         case guest::ExitKey::TotalBytes: m_result.totalBytes = v.toLongLong(); break;
         case guest::ExitKey::Killed: break; // the host knows whether it asked for the kill
         }
-    }
+    });
     if (m_scriptStartMs > 0)
         m_result.timings.insert(QStringLiteral("script"), double(m_exitMs - m_scriptStartMs));
     log(QStringLiteral("[host] script ended with exit code %1 after %2 ms\n").arg(m_result.exitCode).arg(m_exitMs).toUtf8());
@@ -228,8 +220,6 @@ void VmRunner::pumpStdin()
 QJsonObject VmRunner::parseChanges(const QByteArray &payload)
 {
     JobChanges c;
-    const std::string p = payload.toStdString();
-    size_t pos = 0;
     auto typeName = [](char t) {
         switch (t) {
         case 'f': return QStringLiteral("file");
@@ -238,21 +228,15 @@ QJsonObject VmRunner::parseChanges(const QByteArray &payload)
         default: return QStringLiteral("other");
         }
     };
-    while (pos < p.size()) {
-        uint8_t key = 0;
-        std::string value;
-        const long used = guest::decode(p.data() + pos, p.size() - pos, key, value);
-        if (used <= 0)
-            break;
-        pos += static_cast<size_t>(used);
+    guest::forEachRecord(payload.toStdString(), [&c, &typeName](uint8_t key, const std::string &value) {
         if (static_cast<guest::ChangeKey>(key) == guest::ChangeKey::Truncated) {
             c.truncated = true;
-            continue;
+            return;
         }
         // "<type> <size> <path>"
         const size_t sp1 = value.find(' '), sp2 = sp1 == std::string::npos ? sp1 : value.find(' ', sp1 + 1);
         if (sp1 != 1 || sp2 == std::string::npos)
-            continue;
+            return;
         FileChange fc;
         fc.type = typeName(value[0]);
         fc.size = QByteArray::fromStdString(value.substr(sp1 + 1, sp2 - sp1 - 1)).toLongLong();
@@ -263,7 +247,7 @@ QJsonObject VmRunner::parseChanges(const QByteArray &payload)
         case guest::ChangeKey::Deleted: c.deleted.append(fc); c.deletedBytes += fc.size; break;
         default: break;
         }
-    }
+    });
     return c.toJson();
 }
 

@@ -28,6 +28,22 @@ private slots:
         for (size_t n = 0; n < f.size(); ++n)
             QCOMPARE(decode(f.data(), n, tag, out), 0L);
     }
+    void recordsInOrderUntilOneIsCut()
+    {
+        const std::string whole = encode(1, "one") + encode(2, "") + encode(3, "three");
+        std::vector<std::pair<int, std::string>> seen;
+        const auto collect = [&seen](uint8_t tag, const std::string &v) { seen.emplace_back(tag, v); };
+        QVERIFY(forEachRecord(whole, collect));
+        QCOMPARE(seen.size(), size_t(3));
+        QVERIFY(seen[0] == std::make_pair(1, std::string("one")) && seen[1] == std::make_pair(2, std::string()));
+        QVERIFY(seen[2] == std::make_pair(3, std::string("three")));
+        seen.clear();
+        QVERIFY(!forEachRecord(whole.substr(0, whole.size() - 1), collect)); // the last record is cut short
+        QCOMPARE(seen.size(), size_t(2));
+        seen.clear();
+        QVERIFY(forEachRecord(std::string(), collect));
+        QVERIFY(seen.empty());
+    }
     void oversizedFrameIsAnError()
     {
         std::string f(1, 'O');
