@@ -1,5 +1,6 @@
 #include "BackendSettingsBox.h"
 
+#include "FormNotes.h"
 #include "UiFormat.h"
 
 #include <QDir>
@@ -18,15 +19,6 @@
 namespace magpie::ui {
 
 namespace {
-QLabel *makeNote(QWidget *parent, const char *name)
-{
-    auto *l = new QLabel(parent);
-    l->setObjectName(QLatin1String(name));
-    l->setWordWrap(true);
-    l->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    return l;
-}
-
 // At most `n` lines of `text` (the last ones for an error, whose final line says most), with
 // "…" where some were left out.
 QString someLines(const QString &text, int n, bool last)
@@ -95,7 +87,7 @@ BackendSettingsBox::BackendSettingsBox(const Executor &executor, const WindowSet
     m_extra->setPlaceholderText(tr("e.g. --qos=long --constraint=kvm"));
     m_extra->setToolTip(tr("Added to every sbatch; split at spaces, \"double quotes\" keep words together"));
     f->addRow(tr("E&xtra sbatch arguments:"), m_extra);
-    m_message = makeNote(m_slurmFields, "backendMessage");
+    m_message = formNote(m_slurmFields, QString(), "backendMessage");
     m_message->hide();
     f->addRow(m_message);
     auto *checkRow = new QHBoxLayout;
@@ -105,13 +97,13 @@ BackendSettingsBox::BackendSettingsBox(const Executor &executor, const WindowSet
     checkRow->addWidget(m_check);
     checkRow->addStretch(1);
     f->addRow(checkRow);
-    m_cluster = makeNote(m_slurmFields, "clusterOutput");
+    m_cluster = formNote(m_slurmFields, QString(), "clusterOutput");
     m_cluster->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
     m_cluster->hide();
     f->addRow(m_cluster);
     v->addWidget(m_slurmFields);
 
-    m_note = makeNote(this, "backendNote");
+    m_note = formNote(this, QString(), "backendNote");
     v->addWidget(m_note);
 
     m_checkTimer = new QTimer(this);
@@ -241,12 +233,7 @@ void BackendSettingsBox::revalidate()
 {
     const bool slurm = m_slurm->isChecked();
     m_slurmFields->setEnabled(slurm);
-    const QString err = error();
-    m_message->setText(err);
-    m_message->setVisible(!err.isEmpty());
-    QPalette p = m_message->palette();
-    p.setColor(QPalette::WindowText, statusColor(JobStatus::Failed, palette()));
-    m_message->setPalette(p);
+    showFormError(m_message, error());
 
     // Which backend runs jobs now, and whether the form asks for another one.
     const QString inUse = m_ex.backendName();

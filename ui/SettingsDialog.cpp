@@ -3,6 +3,7 @@
 #include "BackendSettingsBox.h"
 #include "CodeSnippets.h"
 #include "EndpointControl.h"
+#include "FormNotes.h"
 #include "MessageBox.h"
 #include "UiFormat.h"
 
@@ -31,26 +32,6 @@
 
 namespace magpie::ui {
 
-namespace {
-QLabel *note(QWidget *parent, const QString &text = QString(), const char *name = nullptr)
-{
-    auto *l = new QLabel(text, parent);
-    if (name)
-        l->setObjectName(QLatin1String(name));
-    l->setWordWrap(true);
-    l->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    return l;
-}
-
-void setError(QLabel *label, const QString &text)
-{
-    label->setText(text);
-    label->setVisible(!text.isEmpty());
-    QPalette p = label->palette();
-    p.setColor(QPalette::WindowText, statusColor(JobStatus::Failed, label->parentWidget()->palette()));
-    label->setPalette(p);
-}
-} // namespace
 
 SettingsDialog::SettingsDialog(Executor &executor, EndpointControl *endpoint, SettingsStore &store, const WindowSettings &current,
                                const QString &activeDataDir, QWidget *parent)
@@ -80,10 +61,10 @@ SettingsDialog::SettingsDialog(Executor &executor, EndpointControl *endpoint, Se
     auto *dirLabel = new QLabel(tr("&Data folder:"), vmBox);
     dirLabel->setBuddy(m_dataDir);
     vf->addRow(dirLabel, dirRow);
-    m_dataDirMessage = note(vmBox, QString(), "dataDirMessage");
+    m_dataDirMessage = formNote(vmBox, QString(), "dataDirMessage");
     m_dataDirMessage->hide();
     vf->addRow(m_dataDirMessage);
-    vf->addRow(note(vmBox, tr("Jobs, logs, workspaces and the API key live here. In use now: %1. "
+    vf->addRow(formNote(vmBox, tr("Jobs, logs, workspaces and the API key live here. In use now: %1. "
                               "A change takes effect the next time Magpie Desktop starts.")
                                .arg(activeDataDir)));
     m_maxParallel = new QSpinBox(vmBox);
@@ -112,7 +93,7 @@ SettingsDialog::SettingsDialog(Executor &executor, EndpointControl *endpoint, Se
     m_accel->addItem(tr("TCG (emulation, slower, works everywhere)"), int(AccelMode::Tcg));
     m_accel->setCurrentIndex(m_accel->findData(int(current.accel)));
     vf->addRow(tr("&Accelerator:"), m_accel);
-    m_accelInfo = note(vmBox, QString(), "accelInfo");
+    m_accelInfo = formNote(vmBox, QString(), "accelInfo");
     vf->addRow(m_accelInfo);
     v->addWidget(vmBox);
 
@@ -133,7 +114,7 @@ SettingsDialog::SettingsDialog(Executor &executor, EndpointControl *endpoint, Se
     m_keepDays->setSpecialValueText(tr("Forever"));
     m_keepDays->setValue(current.keepDays);
     hf->addRow(tr("Keep &for:"), m_keepDays);
-    hf->addRow(note(histBox, tr("Older finished jobs lose their record and logs. Queued and running jobs, and workspaces, are never removed."),
+    hf->addRow(formNote(histBox, tr("Older finished jobs lose their record and logs. Queued and running jobs, and workspaces, are never removed."),
                     "keepInfo"));
     // Checkpoints before stateful jobs (a rollback point each; the newest N per workspace kept).
     m_checkpoints = new QCheckBox(tr("&Checkpoint each workspace before a stateful job, keeping the last"), histBox);
@@ -179,7 +160,7 @@ SettingsDialog::SettingsDialog(Executor &executor, EndpointControl *endpoint, Se
     m_port->setSpecialValueText(tr("Any free port"));
     m_port->setValue(current.httpPort);
     af->addRow(tr("&Port:"), m_port);
-    m_endpointInfo = note(apiBox, QString(), "endpointInfo");
+    m_endpointInfo = formNote(apiBox, QString(), "endpointInfo");
     af->addRow(m_endpointInfo);
     auto *keyRow = new QHBoxLayout;
     m_key = new QLineEdit(apiBox);
@@ -202,7 +183,7 @@ SettingsDialog::SettingsDialog(Executor &executor, EndpointControl *endpoint, Se
     auto *keyLabel = new QLabel(tr("&Key:"), apiBox);
     keyLabel->setBuddy(m_key);
     af->addRow(keyLabel, keyRow);
-    m_keyInfo = note(apiBox, QString(), "keyInfo");
+    m_keyInfo = formNote(apiBox, QString(), "keyInfo");
     af->addRow(m_keyInfo);
     v->addWidget(apiBox);
     apiBox->setVisible(m_endpoint != nullptr);
@@ -221,7 +202,7 @@ SettingsDialog::SettingsDialog(Executor &executor, EndpointControl *endpoint, Se
     urlRow->addWidget(m_url, 1);
     urlRow->addWidget(copyUrl);
     cf->addRow(tr("Base URL:"), urlRow);
-    m_keyWhere = note(codeBox, QString(), "keyLocation");
+    m_keyWhere = formNote(codeBox, QString(), "keyLocation");
     cf->addRow(tr("Key:"), m_keyWhere);
     auto *tabs = new QTabWidget(codeBox);
     tabs->setObjectName(QStringLiteral("snippetTabs"));
@@ -345,7 +326,7 @@ void SettingsDialog::revalidate()
     const QString d = m_dataDir->text().trimmed();
     if (!d.isEmpty() && !QDir::isAbsolutePath(QDir::fromNativeSeparators(d)) && !d.startsWith(QLatin1Char('~')))
         err = tr("Give the data folder as an absolute path, e.g. %1").arg(m_store.defaultDataDir());
-    setError(m_dataDirMessage, err);
+    showFormError(m_dataDirMessage, err);
     m_port->setEnabled(m_http->isChecked());
     const QString backendErr = m_backend->error(); // shown in the box, under its fields
     if (!backendErr.isEmpty())
@@ -410,7 +391,7 @@ bool SettingsDialog::apply()
         } else if (s.httpEnabled && (!m_endpoint->isListening() || portChanged || portAnyChanged)) {
             QString err;
             if (!m_endpoint->start(m_endpoint->address(), quint16(s.httpPort), &err)) {
-                setError(m_endpointInfo, tr("Could not start the API: %1").arg(err));
+                showFormError(m_endpointInfo, tr("Could not start the API: %1").arg(err));
                 ok = false;
             }
         }
