@@ -19,6 +19,12 @@ using http::HttpResponder;
 using http::HttpResponse;
 
 namespace {
+// Where in a batch a bad field is: "jobs[2]" for the job itself, "jobs[2].script" for one of its fields.
+QString batchField(const QString &at, const QString &field)
+{
+    return field.isEmpty() ? at : at + QLatin1Char('.') + field;
+}
+
 // The body as a JSON document, or the 400 to answer (empty, not JSON).
 std::optional<HttpResponse> parseBody(const QByteArray &body, QJsonDocument *doc, const char *example)
 {
@@ -227,8 +233,7 @@ void JobRoutes::submitBatch(const HttpRequest &request, HttpResponder r)
         RequestError re;
         auto jr = JobRequest::fromJson(items.at(i).toObject(), &re);
         if (!jr)
-            return r.send(api::error(re.httpStatus, re.code, at + QStringLiteral(": ") + re.message,
-                                     re.field.isEmpty() ? at : at + QLatin1Char('.') + re.field));
+            return r.send(api::error(re.httpStatus, re.code, at + QStringLiteral(": ") + re.message, batchField(at, re.field)));
         jr->source = QStringLiteral("api");
         requests.append(std::move(*jr));
     }
@@ -239,7 +244,7 @@ void JobRoutes::submitBatch(const HttpRequest &request, HttpResponder r)
         if (failed >= 0) {
             const QString at = QStringLiteral("jobs[%1]").arg(failed);
             ee.message = at + QStringLiteral(": ") + ee.message;
-            ee.field = ee.field.isEmpty() ? at : at + QLatin1Char('.') + ee.field;
+            ee.field = batchField(at, ee.field);
         }
         return r.send(api::error(ee));
     }
