@@ -12,6 +12,7 @@
 // Each line: p50 and p90 of submit -> completed, and p50 as a ratio of the baseline's p50.
 // Also the snapshot's size and build time. Prints a Markdown table for bench/README.md.
 #include "Executor.h"
+#include "QemuCommand.h"
 #include "SnapshotStore.h"
 #include "Tools.h"
 
@@ -90,8 +91,7 @@ Stats rawBoot(const GuestImage &image, const QString &initrd, int runs)
                                      QStringLiteral("-no-reboot"), QStringLiteral("-M"), QStringLiteral("pc"), QStringLiteral("-accel"), QStringLiteral("tcg,thread=multi"),
                                      QStringLiteral("-cpu"), QStringLiteral("max"), QStringLiteral("-m"), QStringLiteral("512"),
                                      QStringLiteral("-kernel"), image.kernel, QStringLiteral("-initrd"), initrd,
-                                     QStringLiteral("-append"), QStringLiteral("console=ttyS0 quiet loglevel=3 panic=-1 mitigations=off tsc=reliable no_timer_check "
-                                                                               "i8042.noaux i8042.nomux i8042.nopnp i8042.nokbd cryptomgr.notests random.trust_cpu=on"),
+                                     QStringLiteral("-append"), QemuCommand::kernelArguments(), // the same arguments as a job's VM
                                      QStringLiteral("-serial"), QStringLiteral("null")});
         if (!q.waitForFinished(120000))
             die(QStringLiteral("the baseline VM did not power off"));
