@@ -34,7 +34,11 @@ QStringList QemuCommand::arguments() const
       << QStringLiteral("-nodefaults") << QStringLiteral("-no-user-config")
       << QStringLiteral("-display") << QStringLiteral("none")
       << QStringLiteral("-no-reboot")
-      << QStringLiteral("-M") << QStringLiteral("pc");
+      << QStringLiteral("-M") << (ramFile.isEmpty() ? QStringLiteral("pc") : QStringLiteral("pc,memory-backend=ram0"));
+    if (!ramFile.isEmpty())
+        a << QStringLiteral("-object")
+          << QStringLiteral("memory-backend-file,id=ram0,size=%1M,mem-path=%2,share=%3")
+                 .arg(memoryMb).arg(optValue(ramFile), ramShared ? QStringLiteral("on") : QStringLiteral("off"));
     if (accel == Accelerator::Kvm)
         a << QStringLiteral("-accel") << QStringLiteral("kvm") << QStringLiteral("-cpu") << QStringLiteral("host");
     else
@@ -60,10 +64,11 @@ QStringList QemuCommand::arguments() const
       << QStringLiteral("-device") << QStringLiteral("virtserialport,chardev=ctl,name=%1").arg(QLatin1String(guest::kPortName))
       << QStringLiteral("-netdev") << (network ? QStringLiteral("user,id=n0") : QStringLiteral("hubport,id=n0,hubid=0"))
       << QStringLiteral("-device") << QStringLiteral("virtio-net-pci,netdev=n0,id=nic0")
-      << QStringLiteral("-qmp") << QStringLiteral("unix:%1,server=on,wait=off").arg(optValue(qmpSocket))
+      << QStringLiteral("-chardev") << QStringLiteral("socket,id=qmp,path=%1").arg(optValue(qmpSocket))
+      << QStringLiteral("-mon") << QStringLiteral("chardev=qmp,mode=control")
       << QStringLiteral("-pidfile") << pidFile;
-    if (!incomingState.isEmpty())
-        a << QStringLiteral("-incoming") << QStringLiteral("exec:cat %1").arg(shellQuoted(incomingState));
+    if (incomingDeferred)
+        a << QStringLiteral("-incoming") << QStringLiteral("defer");
     return a;
 }
 

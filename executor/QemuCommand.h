@@ -3,7 +3,13 @@
 // is saved as a snapshot or is restored from one: a restored VM's device set must be exactly
 // the saved one's. What differs per VM is only what the guest cannot see: file and socket
 // paths, the NIC's backend (user-mode NAT, or a hub port going nowhere when the job has no
-// network), the workspace disk's file and format, and -incoming for a restore.
+// network), the workspace disk's file and format, where the guest's RAM lives and -incoming
+// for a restore.
+//
+// A snapshot's RAM is a plain file: the VM being saved maps it shared (the guest writes straight
+// into it), and a restored VM maps the same file private — copy-on-write, pages read from the
+// host's page cache only when the guest touches them — so a restore loads only the device state
+// (QEMU's x-ignore-shared migration capability, set over the monitor on both sides).
 //
 // Values inside QEMU option strings have their commas doubled (QEMU's escape), so data
 // folders with commas in their path work.
@@ -29,9 +35,11 @@ struct QemuCommand {
     bool network = false;     // user-mode NAT (else the NIC is on a hub with nothing else)
     QString consoleSocket;    // the serial console (the host listens)
     QString controlSocket;    // the agent's virtio-serial port (the host listens)
-    QString qmpSocket;        // QEMU listens
+    QString qmpSocket;        // QEMU's monitor (the host listens)
     QString pidFile;
-    QString incomingState;    // non-empty: restore from this saved state instead of booting
+    QString ramFile;          // non-empty: guest RAM is this file (a snapshot's)
+    bool ramShared = false;   // map it shared (saving a snapshot) or private (restoring one)
+    bool incomingDeferred = false; // restore: wait for migrate-incoming on the monitor
 
     QStringList arguments() const;
 

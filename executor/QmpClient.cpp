@@ -1,6 +1,7 @@
 #include "QmpClient.h"
 
 #include <QJsonDocument>
+#include <QLocalServer>
 #include <QLocalSocket>
 
 namespace magpie {
@@ -8,9 +9,6 @@ namespace magpie {
 QmpClient::QmpClient(QString socketPath, QObject *parent)
     : QObject(parent), m_path(std::move(socketPath))
 {
-    m_retry.setInterval(20);
-    m_retry.setSingleShot(true);
-    connect(&m_retry, &QTimer::timeout, this, &QmpClient::tryConnect);
     m_commandTimer.setSingleShot(true);
     connect(&m_commandTimer, &QTimer::timeout, this, [this] {
         if (!m_inFlight || m_queue.isEmpty())
@@ -26,31 +24,32 @@ QmpClient::QmpClient(QString socketPath, QObject *parent)
     });
 }
 
-void QmpClient::connectToQemu(int timeoutMs)
+bool QmpClient::listen(QString *error)
 {
-    m_attemptsLeft = qMax(1, timeoutMs / 20);
-    tryConnect();
+    QLocalServer::removeServer(m_path);
+    m_server = new QLocalServer(this);
+    m_server->setSocketOptions(QLocalServer::UserAccessOption);
+    if (!m_server->listen(m_path)) {
+        *error = QStringLiteral("cannot listen on %1: %2").arg(m_path, m_server->errorString());
+        return false;
+    }
+    connect(m_server, &QLocalServer::newConnection, this, &QmpClient::onNewConnection);
+    return true;
 }
 
-void QmpClient::tryConnect()
+void QmpClient::onNewConnection()
 {
-    if (m_sock)
-        m_sock->deleteLater();
-    m_sock = new QLocalSocket(this);
-    connect(m_sock, &QLocalSocket::readyRead, this, &QmpClient::onReadyRead);
-    connect(m_sock, &QLocalSocket::errorOccurred, this, [this, s = m_sock](QLocalSocket::LocalSocketError) {
-        if (s != m_sock)
-            return;
-        if (m_greeted) {
-            failPending(QStringLiteral("QEMU's monitor closed the connection"));
-            return;
+    while (QLocalSocket *s = m_server->nextPendingConnection()) {
+        if (m_sock) { // only qemu connects, and only once
+            s->abort();
+            s->deleteLater();
+            continue;
         }
-        if (--m_attemptsLeft > 0)
-            m_retry.start();
-        else
-            emit failed(QStringLiteral("cannot connect to QEMU's monitor at %1: %2").arg(m_path, s->errorString()));
-    });
-    m_sock->connectToServer(m_path);
+        m_sock = s;
+        connect(m_sock, &QLocalSocket::readyRead, this, &QmpClient::onReadyRead);
+        connect(m_sock, &QLocalSocket::disconnected, this, [this] { failPending(QStringLiteral("QEMU's monitor closed the connection")); });
+        m_server->close(); // nobody else gets in
+    }
 }
 
 void QmpClient::execute(const QString &command, const QJsonObject &arguments, Done done, int timeoutMs)

@@ -1,5 +1,5 @@
-// QmpClient.h — a minimal QEMU Machine Protocol client over a unix socket: connects (retrying
-// while QEMU creates the socket), negotiates capabilities and runs commands one at a time, each
+// QmpClient.h — a minimal QEMU Machine Protocol client over a unix socket: listens on it before
+// QEMU starts (QEMU connects as it starts: no polling for its socket), negotiates capabilities and runs commands one at a time, each
 // answered by a callback within a timeout; asynchronous events (BLOCK_IO_ERROR, STOP, …) are
 // passed on as a signal.
 #pragma once
@@ -12,6 +12,7 @@
 #include <QTimer>
 #include <functional>
 
+class QLocalServer;
 class QLocalSocket;
 
 namespace magpie {
@@ -26,7 +27,8 @@ public:
     static constexpr int kDefaultCommandTimeoutMs = 10000;
 
     explicit QmpClient(QString socketPath, QObject *parent = nullptr);
-    void connectToQemu(int timeoutMs = 10000);
+    // Before QEMU starts; QEMU is told to connect to socketPath (see QemuCommand).
+    bool listen(QString *error);
     bool isReady() const { return m_ready; }
     void execute(const QString &command, const QJsonObject &arguments, Done done, int timeoutMs = kDefaultCommandTimeoutMs);
 
@@ -36,15 +38,14 @@ signals:
     void event(const QString &name, const QJsonObject &data);
 
 private:
-    void tryConnect();
+    void onNewConnection();
     void onReadyRead();
     void sendNext();
     void failPending(const QString &why);
     QString m_path;
+    QLocalServer *m_server = nullptr;
     QLocalSocket *m_sock = nullptr;
-    QTimer m_retry;
     QTimer m_commandTimer;
-    int m_attemptsLeft = 0;
     bool m_greeted = false;
     bool m_ready = false;
     QByteArray m_buf;

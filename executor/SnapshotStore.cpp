@@ -22,7 +22,7 @@ namespace magpie {
 
 namespace {
 // Bump when the VM's device set (QemuCommand) or the template procedure changes.
-constexpr int kLayoutVersion = 1;
+constexpr int kLayoutVersion = 2; // 2: RAM in its own file, mapped copy-on-write
 constexpr qint64 kRetryAfterFailureMs = 5 * 60 * 1000;
 } // namespace
 
@@ -72,7 +72,7 @@ std::shared_ptr<const VmSnapshot> SnapshotStore::find(const VmShape &shape)
 {
     const QString k = key(shape);
     if (auto it = m_ready.constFind(k); it != m_ready.constEnd()) {
-        if (QFileInfo::exists((*it)->statePath()) && QFileInfo::exists((*it)->rootPath()))
+        if (QFileInfo::exists((*it)->statePath()) && QFileInfo::exists((*it)->rootPath()) && QFileInfo::exists((*it)->ramPath()))
             return *it;
         m_ready.remove(k);
     }
@@ -87,7 +87,8 @@ std::shared_ptr<const VmSnapshot> SnapshotStore::find(const VmShape &shape)
     snap->dir = d;
     snap->stateBytes = QFileInfo(snap->statePath()).size();
     snap->buildMs = qint64(o.value(QStringLiteral("build_ms")).toDouble());
-    if (o.value(QStringLiteral("key")).toString() != k || snap->stateBytes <= 0 || !QFileInfo::exists(snap->rootPath()))
+    if (o.value(QStringLiteral("key")).toString() != k || snap->stateBytes <= 0 || !QFileInfo::exists(snap->rootPath()) ||
+        !QFileInfo::exists(snap->ramPath()))
         return nullptr;
     m_ready.insert(k, snap);
     return snap;
@@ -144,7 +145,8 @@ void SnapshotStore::build(const VmShape &shape)
         if (m_shutDown)
             return;
         const QString dest = m_dir + QLatin1Char('/') + k;
-        if (r.outcome != VmResult::Exited || r.exitCode != 0 || !QFileInfo::exists(tmp + QStringLiteral("/state"))) {
+        if (r.outcome != VmResult::Exited || r.exitCode != 0 || !QFileInfo::exists(tmp + QStringLiteral("/state")) ||
+            !QFileInfo::exists(tmp + QStringLiteral("/ram"))) {
             m_failedAt.insert(k, QDateTime::currentMSecsSinceEpoch());
             qWarning("magpie: could not make a VM snapshot (%s); jobs boot their VMs instead", qPrintable(r.error));
             emit buildFailed(k, r.error);

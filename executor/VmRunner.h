@@ -107,6 +107,7 @@ signals:
 
 private:
     void launch();
+    void loadSnapshotState();
     // A restore is under way and the restored agent has not accepted its job yet.
     bool restorePending() const { return m_restoring && m_result.start.isEmpty(); }
     void fallBackToColdBoot(const QString &why, bool stateBad);

@@ -1,5 +1,6 @@
 // VmRunnerQemu.cpp — the VmRunner's side of QEMU itself: launching it (a cold boot, or a restore
-// from a saved snapshot via -incoming; a restore that does not work falls back to a cold boot),
+// from a saved snapshot: its RAM file mapped copy-on-write, its device state loaded over the
+// monitor; a restore that does not work falls back to a cold boot),
 // saving a snapshot over QMP (template mode), and the events of QEMU's monitor (I/O errors, an
 // unexpected pause). VmRunner members; the state machine is in VmRunner.cpp.
 #include "VmRunner.h"
@@ -12,6 +13,7 @@
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
+#include <QJsonArray>
 #include <QLocalServer>
 #include <QStorageInfo>
 
@@ -72,8 +74,14 @@ void VmRunner::launch()
             return fail(QStringLiteral("cannot create %1: %2").arg(m_placeholder, ph.errorString()));
         cmd.workspaceFile = m_placeholder;
     }
-    if (m_restoring)
-        cmd.incomingState = m_cfg.restoreFrom->statePath();
+    if (saving) {
+        cmd.ramFile = m_cfg.saveTo + QStringLiteral("/ram");
+        cmd.ramShared = true;
+        QFile::remove(cmd.ramFile);
+    } else if (m_restoring) {
+        cmd.ramFile = m_cfg.restoreFrom->ramPath();
+        cmd.incomingDeferred = true;
+    }
 
     m_console = new ConsoleCapture(this);
     QString err;
@@ -85,7 +93,15 @@ void VmRunner::launch()
     if (!m_server->listen(cmd.controlSocket))
         return fail(QStringLiteral("cannot listen on %1: %2").arg(cmd.controlSocket, m_server->errorString()));
     connect(m_server, &QLocalServer::newConnection, this, &VmRunner::onNewConnection);
-    QFile::remove(cmd.qmpSocket);
+    m_qmp = new QmpClient(cmd.qmpSocket, this);
+    if (!m_qmp->listen(&err))
+        return fail(err);
+    connect(m_qmp, &QmpClient::event, this, &VmRunner::onQmpEvent);
+    connect(m_qmp, &QmpClient::failed, this, [this](const QString &e) {
+        if (!m_cfg.saveTo.isEmpty())
+            return fail(e);
+        log(QStringLiteral("[host] monitor: %1\n").arg(e).toUtf8());
+    });
 
     QStringList args = cmd.arguments();
     if (!saving) {
@@ -119,15 +135,32 @@ void VmRunner::launch()
     else
         m_startTimer.start(m_cfg.bootTimeoutSec * 1000);
     m_qemu->start(qemuSystemBinary(), args);
+    if (m_restoring)
+        loadSnapshotState();
+}
 
-    m_qmp = new QmpClient(cmd.qmpSocket, this);
-    connect(m_qmp, &QmpClient::event, this, &VmRunner::onQmpEvent);
-    connect(m_qmp, &QmpClient::failed, this, [this](const QString &e) {
-        if (!m_cfg.saveTo.isEmpty())
-            return fail(e);
-        log(QStringLiteral("[host] monitor: %1\n").arg(e).toUtf8());
+namespace {
+QJsonObject ignoreSharedRam()
+{
+    // Migration skips RAM blocks that are shared files: the snapshot's RAM is its `ram` file.
+    return {{QStringLiteral("capabilities"),
+             QJsonArray{QJsonObject{{QStringLiteral("capability"), QStringLiteral("x-ignore-shared")}, {QStringLiteral("state"), true}}}}};
+}
+} // namespace
+
+void VmRunner::loadSnapshotState()
+{
+    // Queued until the monitor answers; QEMU waits (-incoming defer) with the snapshot's RAM
+    // mapped. The saved run state is "running": the guest resumes as soon as the state is in.
+    m_qmp->execute(QStringLiteral("migrate-set-capabilities"), ignoreSharedRam(), [this](const QString &err, const QJsonObject &) {
+        if (!err.isEmpty())
+            fallBackToColdBoot(QStringLiteral("cannot set up the restore: %1").arg(err), false);
     });
-    m_qmp->connectToQemu(30000);
+    const QString uri = QStringLiteral("exec:cat %1").arg(QemuCommand::shellQuoted(m_cfg.restoreFrom->statePath()));
+    m_qmp->execute(QStringLiteral("migrate-incoming"), {{QStringLiteral("uri"), uri}}, [this](const QString &err, const QJsonObject &) {
+        if (!err.isEmpty())
+            fallBackToColdBoot(QStringLiteral("cannot load the saved state: %1").arg(err), true);
+    });
 }
 
 void VmRunner::fallBackToColdBoot(const QString &why, bool stateBad)
@@ -180,6 +213,10 @@ void VmRunner::saveSnapshot()
     // Migrated while running (the guest is idle in poll(), so it converges at once): QEMU stops
     // the VM itself at the end, and the saved run state says "running", so every restored copy
     // resumes by itself as soon as its state is loaded.
+    m_qmp->execute(QStringLiteral("migrate-set-capabilities"), ignoreSharedRam(), [this](const QString &err, const QJsonObject &) {
+        if (!err.isEmpty())
+            fail(QStringLiteral("cannot save the VM: %1").arg(err));
+    });
     m_qmp->execute(QStringLiteral("migrate"), {{QStringLiteral("uri"), QStringLiteral("exec:cat > %1").arg(QemuCommand::shellQuoted(tmp))}},
                    [this, step](const QString &err, const QJsonObject &) {
                        if (!err.isEmpty())
