@@ -10,7 +10,8 @@
 //   pause     — stateful jobs on one workspace after an idle pause of 3 s each (no VM kept idle)
 //   parallel  — 4 jobs on 4 workspaces submitted together (wall time of the batch / per job)
 // Each line: p50 and p90 of submit -> completed, and p50 as a ratio of the baseline's p50.
-// Also the snapshot's size and build time. Prints a Markdown table for bench/README.md.
+// Also the snapshot's size and build time. Prints a Markdown table for bench/README.md, and on
+// stderr the p50 of each phase of the jobs' `timings` per case.
 #include "Executor.h"
 #include "QemuCommand.h"
 #include "SnapshotStore.h"
@@ -21,6 +22,7 @@
 #include <QElapsedTimer>
 #include <QEventLoop>
 #include <QFile>
+#include <QMap>
 #include <QProcess>
 #include <QTemporaryDir>
 #include <QTimer>
@@ -33,6 +35,7 @@ namespace {
 
 struct Stats {
     QList<double> ms;
+    QMap<QString, QList<double>> phases; // a job's `timings`, phase -> ms of each run
     double pct(double p) const
     {
         if (ms.isEmpty())
@@ -128,7 +131,7 @@ JobRequest echoHi(const QString &workspace = QString())
 }
 
 // Submits and waits; returns submit -> completed in ms.
-double runOne(Executor &ex, const JobRequest &r, QString *start = nullptr)
+double runOne(Executor &ex, const JobRequest &r, QString *start = nullptr, Stats *phases = nullptr)
 {
     QElapsedTimer t;
     t.start();
@@ -148,6 +151,9 @@ double runOne(Executor &ex, const JobRequest &r, QString *start = nullptr)
         die(QStringLiteral("job ended %1: %2").arg(statusName(done.status), done.error));
     if (start)
         *start = done.startKind;
+    if (phases)
+        for (auto it = done.timings.constBegin(); it != done.timings.constEnd(); ++it)
+            phases->phases[it.key()].append(it.value().toDouble());
     return ms;
 }
 
@@ -171,6 +177,19 @@ void row(const char *what, const Stats &s, double base, const QString &note = QS
     std::printf("| %-44s | %7.0f | %7.0f | %7.0f | %5.2fx | %s\n", what, s.pct(0.5), s.pct(0.9), s.max(), s.pct(0.5) / base,
                 qPrintable(note));
     std::fflush(stdout);
+}
+
+// Where a case's time went: the p50 of each phase of its jobs' `timings`.
+void phaseLine(const char *what, const Stats &s)
+{
+    QStringList parts;
+    for (auto it = s.phases.constBegin(); it != s.phases.constEnd(); ++it) {
+        Stats one;
+        one.ms = it.value();
+        parts << QStringLiteral("%1 %2").arg(it.key()).arg(one.pct(0.5), 0, 'f', 0);
+    }
+    if (!parts.isEmpty())
+        std::fprintf(stderr, "  %s, p50 of each phase: %s\n", what, qPrintable(parts.join(QStringLiteral(", "))));
 }
 
 } // namespace
@@ -197,8 +216,9 @@ int main(int argc, char **argv)
         auto ex = openExecutor(tmp.filePath(QStringLiteral("cold")), false);
         Stats s;
         for (int i = 0; i < runs; ++i)
-            s.ms.append(runOne(*ex, echoHi(QStringLiteral("cold-ws"))));
+            s.ms.append(runOne(*ex, echoHi(QStringLiteral("cold-ws")), nullptr, &s));
         row("cold job (every VM boots)", s, base);
+        phaseLine("cold", s);
     }
     auto ex = openExecutor(tmp.filePath(QStringLiteral("restore")), true);
     QElapsedTimer build;
@@ -209,25 +229,28 @@ int main(int argc, char **argv)
         Stats s;
         QString start;
         for (int i = 0; i < runs; ++i) {
-            s.ms.append(runOne(*ex, echoHi(), &start));
+            s.ms.append(runOne(*ex, echoHi(), &start, &s));
             if (start != QLatin1String("restore"))
                 die(QStringLiteral("a job did not start from the snapshot"));
         }
         row("restored job (stateless)", s, base);
+        phaseLine("restored", s);
     }
     {
         Stats s;
         for (int i = 0; i < runs; ++i)
-            s.ms.append(runOne(*ex, echoHi(QStringLiteral("b2b"))));
+            s.ms.append(runOne(*ex, echoHi(QStringLiteral("b2b")), nullptr, &s));
         row("restored, back to back on one workspace", s, base);
+        phaseLine("back to back", s);
     }
     {
         Stats s;
         for (int i = 0; i < qMin(runs, 5); ++i) {
             sleepMs(3000);
-            s.ms.append(runOne(*ex, echoHi(QStringLiteral("b2b"))));
+            s.ms.append(runOne(*ex, echoHi(QStringLiteral("b2b")), nullptr, &s));
         }
         row("restored, after a 3 s idle pause (0 idle VMs)", s, base);
+        phaseLine("after a pause", s);
     }
     {
         auto par = openExecutor(tmp.filePath(QStringLiteral("restore")) + QStringLiteral("-par"), true, 4);

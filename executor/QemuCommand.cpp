@@ -44,11 +44,15 @@ QStringList QemuCommand::arguments() const
     else
         a << QStringLiteral("-accel") << QStringLiteral("tcg,thread=multi") << QStringLiteral("-cpu") << QStringLiteral("max");
     a << QStringLiteral("-smp") << QString::number(vcpus)
-      << QStringLiteral("-m") << QString::number(memoryMb)
-      << QStringLiteral("-kernel") << image.kernel
-      << QStringLiteral("-initrd") << image.initrd
-      << QStringLiteral("-append") << kernelArguments()
-      << QStringLiteral("-chardev") << QStringLiteral("socket,id=con,path=%1").arg(optValue(consoleSocket))
+      << QStringLiteral("-m") << QString::number(memoryMb);
+    if (incomingDeferred)
+        // A restored VM has booted already: QEMU need not read the kernel and initramfs (~12 ms
+        // of its start). The option ROM that -kernel adds stays, for the same set of RAM blocks.
+        a << QStringLiteral("-option-rom") << QStringLiteral("linuxboot_dma.bin");
+    else
+        a << QStringLiteral("-kernel") << image.kernel << QStringLiteral("-initrd") << image.initrd
+          << QStringLiteral("-append") << kernelArguments();
+    a << QStringLiteral("-chardev") << QStringLiteral("socket,id=con,path=%1").arg(optValue(consoleSocket))
       << QStringLiteral("-serial") << QStringLiteral("chardev:con")
       // werror/rerror=report: an I/O error (e.g. the host's disk is full) reaches the guest as EIO
       // and QEMU as a BLOCK_IO_ERROR event, instead of pausing the VM silently.

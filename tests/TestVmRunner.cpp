@@ -206,7 +206,8 @@ private slots:
             "head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \\n'; echo; date +%s; hostname; cat /etc/machine-id\n"
             "cat /workspace/n 2>/dev/null || echo none; echo again > /workspace/n; df -k /workspace | tail -1 | awk '{print $2}'\n"
             "ip link set eth0 up; ip addr add 10.0.2.15/24 dev eth0; ip route add default via 10.0.2.2\n"
-            "curl -s --max-time 3 http://10.0.2.2:%1/ >/dev/null && echo reachable || echo unreachable").arg(http.serverPort());
+            "curl -s --max-time 3 http://10.0.2.2:%1/ >/dev/null && echo reachable || echo unreachable\n"
+            "grep -c \"$(hostname)\" /etc/hosts").arg(http.serverPort());
         QList<QStringList> outs;
         for (int i = 0; i < 2; ++i) {
             VmConfig c = config(script, QStringLiteral("restore-ws"));
@@ -224,13 +225,14 @@ private slots:
             }
             QCOMPARE(r.result.start, QStringLiteral("restore"));
             const QStringList lines = QString::fromUtf8(r.out).trimmed().split(QLatin1Char('\n'));
-            QCOMPARE(lines.size(), 7);
+            QCOMPARE(lines.size(), 8);
             const qint64 guestTime = lines.at(1).toLongLong();
             QVERIFY2(qAbs(guestTime - before) <= 60, qPrintable(lines.at(1)));
             QCOMPARE(lines.at(2), c.hostname);
             QCOMPARE(lines.at(4), i == 0 ? QStringLiteral("none") : QStringLiteral("again"));
             QVERIFY2(lines.at(5).toLongLong() > 1500000, qPrintable(lines.at(5))); // the 2 GiB disk, not the placeholder
             QCOMPARE(lines.at(6), QStringLiteral("unreachable"));
+            QCOMPARE(lines.at(7), QStringLiteral("1")); // /etc/hosts names this VM
             qInfo("restored job: %lld ms in all, VM up after %lld ms; timings %s", r.result.wallMs, r.result.bootMs,
                   QJsonDocument(r.result.timings).toJson(QJsonDocument::Compact).constData());
             outs.append(lines);
