@@ -190,6 +190,8 @@ std::string compareManifests(const Manifest &before, const Manifest &after);
 // magpie-agent.cpp
 
 // Reads the programs every job needs into the page cache (interruptible by the host).
+void prefetchJobEssentials();
+void prefetchJobEssentialsInBackground();
 void warmPageCache(bool interruptible);
 Job parseJob(const std::string &payload);
 std::vector<std::string> jobEnv(const Job &job);
