@@ -54,6 +54,23 @@ void QmpClient::onNewConnection()
 
 void QmpClient::execute(const QString &command, const QJsonObject &arguments, Done done, int timeoutMs)
 {
+    enqueue(command, arguments, [done = std::move(done)](const QString &err, const QJsonValue &v) {
+        if (done)
+            done(err, v.toObject());
+    }, timeoutMs);
+}
+
+void QmpClient::executeForArray(const QString &command, DoneArray done, int timeoutMs)
+{
+    enqueue(command, {}, [done = std::move(done)](const QString &err, const QJsonValue &v) {
+        if (done)
+            done(err, v.toArray());
+    }, timeoutMs);
+}
+
+void QmpClient::enqueue(const QString &command, const QJsonObject &arguments, std::function<void(const QString &, const QJsonValue &)> done,
+                        int timeoutMs)
+{
     QJsonObject o{{QStringLiteral("execute"), command}};
     if (!arguments.isEmpty())
         o.insert(QStringLiteral("arguments"), arguments);
@@ -128,7 +145,7 @@ void QmpClient::onReadyRead()
         m_inFlight = false;
         const QString err = isError ? o.value(QStringLiteral("error")).toObject().value(QStringLiteral("desc")).toString() : QString();
         if (p.done)
-            p.done(isError && err.isEmpty() ? QStringLiteral("unknown QMP error") : err, o.value(QStringLiteral("return")).toObject());
+            p.done(isError && err.isEmpty() ? QStringLiteral("unknown QMP error") : err, o.value(QStringLiteral("return")));
         sendNext();
     }
 }

@@ -5,7 +5,9 @@
 #pragma once
 
 #include <QByteArray>
+#include <QJsonArray>
 #include <QJsonObject>
+#include <QJsonValue>
 #include <QList>
 #include <QObject>
 #include <QString>
@@ -31,6 +33,9 @@ public:
     bool listen(QString *error);
     bool isReady() const { return m_ready; }
     void execute(const QString &command, const QJsonObject &arguments, Done done, int timeoutMs = kDefaultCommandTimeoutMs);
+    // For the commands that return a list (query-block, …); no arguments.
+    using DoneArray = std::function<void(const QString &error, const QJsonArray &result)>;
+    void executeForArray(const QString &command, DoneArray done, int timeoutMs = kDefaultCommandTimeoutMs);
 
 signals:
     void ready();
@@ -41,6 +46,8 @@ private:
     void onNewConnection();
     void onReadyRead();
     void sendNext();
+    void enqueue(const QString &command, const QJsonObject &arguments, std::function<void(const QString &, const QJsonValue &)> done,
+                 int timeoutMs);
     void failPending(const QString &why);
     QString m_path;
     QLocalServer *m_server = nullptr;
@@ -52,7 +59,7 @@ private:
     struct Pending {
         QString command;
         QByteArray json;
-        Done done;
+        std::function<void(const QString &, const QJsonValue &)> done;
         int timeoutMs = kDefaultCommandTimeoutMs;
     };
     QList<Pending> m_queue;

@@ -108,6 +108,7 @@ signals:
 private:
     void launch();
     void loadSnapshotState();
+    void announceWorkspaceSize();
     // A restore is under way and the restored agent has not accepted its job yet.
     bool restorePending() const { return m_restoring && m_result.start.isEmpty(); }
     void fallBackToColdBoot(const QString &why, bool stateBad);
@@ -137,6 +138,7 @@ private:
     Phase m_phase = Phase::Idle;
     StopReason m_stop = StopReason::None;
     bool m_restoring = false;           // this launch restores m_cfg.restoreFrom
+    bool m_sizeAnnounced = false;       // the restored workspace device was resized to its disk
     QProcess *m_qemu = nullptr;
     QFile *m_stdin = nullptr;     // the script's stdin being streamed (stdinPath)
     QLocalServer *m_server = nullptr;

@@ -225,8 +225,37 @@ void VmRunner::saveSnapshot()
                    });
 }
 
+void VmRunner::announceWorkspaceSize()
+{
+    // The restored guest's workspace device was the snapshot's 1 MiB placeholder; behind it is
+    // the job's disk now. A resize to the disk's own size makes QEMU raise the device's config
+    // interrupt, and the guest reads the real size (the agent waits for it, else re-probes).
+    m_qmp->executeForArray(QStringLiteral("query-block"), [this](const QString &err, const QJsonArray &devices) {
+        if (!err.isEmpty())
+            return log(QStringLiteral("[host] query-block: %1\n").arg(err).toUtf8());
+        for (const QJsonValue &v : devices) {
+            const QJsonObject d = v.toObject();
+            if (d.value(QStringLiteral("device")).toString() != QLatin1String("ws"))
+                continue;
+            const double size = d.value(QStringLiteral("inserted")).toObject().value(QStringLiteral("image")).toObject()
+                                    .value(QStringLiteral("virtual-size")).toDouble(-1);
+            if (size <= 0)
+                break;
+            m_qmp->execute(QStringLiteral("block_resize"), {{QStringLiteral("device"), QStringLiteral("ws")}, {QStringLiteral("size"), size}},
+                           [this](const QString &e, const QJsonObject &) {
+                               if (!e.isEmpty())
+                                   log(QStringLiteral("[host] announcing the workspace's size: %1\n").arg(e).toUtf8());
+                           });
+        }
+    });
+}
+
 void VmRunner::onQmpEvent(const QString &name, const QJsonObject &data)
 {
+    if (name == QLatin1String("RESUME") && restorePending() && !m_cfg.workspaceDisk.isEmpty() && !m_sizeAnnounced) {
+        m_sizeAnnounced = true;
+        announceWorkspaceSize();
+    }
     if (name == QLatin1String("BLOCK_IO_ERROR")) {
         const QString dev = data.value(QStringLiteral("device")).toString() + data.value(QStringLiteral("node-name")).toString();
         log(QStringLiteral("[host] block I/O error on %1: %2 (%3)\n")

@@ -173,9 +173,12 @@ void setupNetwork(const Job &job);
 
 std::string lastKernelLines(const std::string &needle, size_t count);
 std::string findWorkspaceDisk();
-// Snapshot preparation: detaches the (placeholder) workspace disk from its driver, so a
-// restored VM probes the real one afresh (size, contents) when its job binds it again.
+// Detaches the workspace disk from its driver (so that it is probed afresh when bound again).
 void unbindWorkspaceDisk();
+// Snapshot preparation: notes the placeholder workspace disk, which stays bound. In a restored
+// VM it is backed by the job's real disk: the host resizes it over QMP (a config interrupt: the
+// guest reads the real size), and the agent drops what it cached of the placeholder.
+void notePlaceholderDisk();
 void mountWorkspace(const Job &job);
 void unmountWorkspace();
 

@@ -148,8 +148,8 @@ void warmPageCache(bool interruptible)
 }
 
 // Snapshot preparation: what a restored VM should find ready. Runs bash and python once (their
-// libraries and modules then sit in the page cache of every restored copy), detaches the
-// placeholder workspace disk, and tells the host to save the VM.
+// libraries and modules then sit in the page cache of every restored copy), notes the
+// placeholder workspace disk (see notePlaceholderDisk) and tells the host to save the VM.
 void prepareSnapshot()
 {
     const int64_t start = nowMs();
@@ -158,7 +158,7 @@ void prepareSnapshot()
     std::string out;
     runCapture({"/bin/bash", "-c", "true"}, out);
     runCapture({"/usr/bin/python3", "-c", "import json, os, stat, sys, datetime, heapq"}, out);
-    unbindWorkspaceDisk();
+    notePlaceholderDisk();
     sync();
     logLine("snapshot prepared in " + std::to_string(nowMs() - start) + " ms");
     send(g::Msg::Ready);

@@ -89,6 +89,17 @@ std::string findWorkspaceDisk()
 }
 
 namespace {
+// The placeholder workspace disk a snapshot was saved with (e.g. "vdb"), or empty.
+std::string gPlaceholder;
+constexpr long long kPlaceholderSectors = 2048; // the host's 1 MiB placeholder
+constexpr int kResizeWaitMs = 3000;
+
+long long sectorsOf(const std::string &disk)
+{
+    std::string text;
+    return readFile("/sys/block/" + disk + "/size", text) ? std::atoll(trim(text).c_str()) : -1;
+}
+
 constexpr const char *kVirtioBlkDriver = "/sys/bus/virtio/drivers/virtio_blk";
 
 // Binds every virtio block device that has no driver (a restored VM's workspace disk, left
@@ -154,6 +165,39 @@ bool superblockClean(const std::string &dev, std::string &why)
 }
 } // namespace
 
+void notePlaceholderDisk()
+{
+    gPlaceholder = findWorkspaceDisk();
+    if (!gPlaceholder.empty())
+        logLine("workspace placeholder " + gPlaceholder + " stays bound for the snapshot");
+}
+
+namespace {
+// A restored VM: the placeholder's device now has the job's disk behind it. Waits for the size
+// the host's resize announces, then drops the placeholder's cached blocks. False when the size
+// did not change in time (the caller then re-binds the device instead).
+bool adoptPlaceholder(const std::string &disk)
+{
+    const int64_t deadline = nowMs() + kResizeWaitMs;
+    while (sectorsOf(disk) == kPlaceholderSectors) {
+        if (nowMs() > deadline)
+            return false;
+        pumpPortForKill();
+        if (gKillRequested)
+            fatal("cancelled by the host before the script started (while waiting for the workspace disk)");
+        sleepMs(1);
+    }
+    const std::string dev = "/dev/" + disk;
+    int fd = open(dev.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        if (ioctl(fd, BLKFLSBUF, 0) < 0)
+            warn("BLKFLSBUF " + dev + ": " + errStr(errno));
+        close(fd);
+    }
+    return true;
+}
+} // namespace
+
 void unbindWorkspaceDisk()
 {
     const std::string disk = findWorkspaceDisk();
@@ -193,7 +237,17 @@ void mountWorkspace(const Job &job)
     int64_t deadline = start + kWorkspaceWaitMs;
     std::string disk;
     bool triedBind = false;
-    for (;;) {
+    if (!gPlaceholder.empty()) {
+        const std::string placeholder = gPlaceholder;
+        gPlaceholder.clear();
+        if (adoptPlaceholder(placeholder)) {
+            disk = placeholder;
+        } else {
+            warn("the workspace disk " + placeholder + " kept the placeholder's size; probing it afresh");
+            unbindWorkspaceDisk();
+        }
+    }
+    while (disk.empty()) {
         disk = findWorkspaceDisk();
         if (!disk.empty())
             break;
