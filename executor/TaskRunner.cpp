@@ -86,6 +86,7 @@ void TaskRunner::prepareDisk()
     struct Prep {
         QString error;
         qint64 checkpointMs = -1, checkpointBytes = 0;
+        QStringList drop; // checkpoints beyond the ones to keep: deleted by the VM's QEMU
     };
     auto *watcher = new QFutureWatcher<Prep>(this);
     connect(watcher, &QFutureWatcher<Prep>::finished, this, [this, watcher, missing, dirty, checkpoint] {
@@ -98,6 +99,7 @@ void TaskRunner::prepareDisk()
             m_timings.insert(QStringLiteral("checkpoint_bytes"), double(p.checkpointBytes));
             m_checkpointTaken = checkpoint;
         }
+        m_dropCheckpoints = p.drop;
         if (m_done)
             return;
         if (!p.error.isEmpty())
@@ -146,12 +148,17 @@ void TaskRunner::prepareDisk()
             if (err.isEmpty()) {
                 p.checkpointMs = clock.elapsed();
                 p.checkpointBytes = qMax<qint64>(0, WorkspaceDisk::allocatedBytes(path) - before);
-                // Pruned here, in the same step, so that nothing runs on the workspace after its job
-                // ends (a delete right after the job would find it busy).
+                // The ones beyond `keep` are deleted by the job's own QEMU while the VM starts (off
+                // the job's path; nothing runs on the workspace after its job ends, a delete then
+                // would find it busy). Read from the file's snapshot table here: no qemu-img.
                 if (keep > 0) {
-                    const DiskOpResult r = WorkspaceDisk::run(QStringLiteral("prune-checkpoints"), {{QStringLiteral("keep"), keep}}, path);
-                    if (r.exitCode != 0)
-                        qWarning("magpie: pruning the checkpoints of %s failed: %s", qPrintable(id), r.err.constData());
+                    if (const auto table = WorkspaceDisk::readSnapshotTable(path)) {
+                        p.drop = WorkspaceDisk::checkpointsBeyond(*table, keep);
+                    } else {
+                        const DiskOpResult r = WorkspaceDisk::run(QStringLiteral("prune-checkpoints"), {{QStringLiteral("keep"), keep}}, path);
+                        if (r.exitCode != 0)
+                            qWarning("magpie: pruning the checkpoints of %s failed: %s", qPrintable(id), r.err.constData());
+                    }
                 }
             } else {
                 // A job is not refused for want of its checkpoint: it runs without one.
@@ -204,6 +211,7 @@ void TaskRunner::startVm()
     cfg.spaceDir = m_ctx.spaceDir;
     cfg.restoreFrom = m_ctx.snapshot;
     cfg.recordChanges = m_spec.recordChanges && !m_spec.workspaceId.isEmpty();
+    cfg.dropCheckpoints = m_dropCheckpoints;
     cfg.stdinPath = m_spec.stdinPath;
     if (!m_overlay.isEmpty()) {
         cfg.workspaceDisk = m_overlay;

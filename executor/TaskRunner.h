@@ -69,6 +69,7 @@ private:
     QPointer<VmRunner> m_vm;
     QElapsedTimer m_clock;
     QJsonObject m_timings;
+    QStringList m_dropCheckpoints;
     bool m_cancelled = false;
     bool m_done = false;
     QString m_checkpointTaken; // the snapshot taken before the VM (reported in the result)

@@ -193,6 +193,11 @@ void VmRunner::onExit(const QByteArray &payload)
     m_phase = Phase::Ending;
     if (m_sock)
         m_sock->abort();
+    if (m_dropsPending > 0) { // QEMU is deleting old checkpoints: it ends when they are gone
+        m_endAfterDrops = true;
+        m_graceTimer.start(m_cfg.killGraceSec * 1000);
+        return;
+    }
     endQemu(true);
 }
 

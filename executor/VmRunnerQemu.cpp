@@ -97,6 +97,8 @@ void VmRunner::launch()
     if (!m_qmp->listen(&err))
         return fail(err);
     connect(m_qmp, &QmpClient::event, this, &VmRunner::onQmpEvent);
+    if (!m_restoring) // a restored VM's disks are QEMU's only once its state is in (RESUME)
+        connect(m_qmp, &QmpClient::ready, this, &VmRunner::dropCheckpoints);
     connect(m_qmp, &QmpClient::failed, this, [this](const QString &e) {
         if (!m_cfg.saveTo.isEmpty())
             return fail(e);
@@ -250,11 +252,34 @@ void VmRunner::announceWorkspaceSize()
     });
 }
 
+void VmRunner::dropCheckpoints()
+{
+    // The checkpoints beyond the ones kept, deleted by this QEMU while the guest starts (a
+    // separate qemu-img run before the VM would cost the job ~20 ms). One left over (the VM
+    // ended first, an error) is dropped by the workspace's next job.
+    if (m_dropsSent || m_cfg.dropCheckpoints.isEmpty() || !m_qmp)
+        return;
+    m_dropsSent = true;
+    for (const QString &name : m_cfg.dropCheckpoints) {
+        ++m_dropsPending;
+        m_qmp->execute(QStringLiteral("blockdev-snapshot-delete-internal-sync"), {{QStringLiteral("device"), QStringLiteral("ws")}, {QStringLiteral("name"), name}},
+                       [this, name](const QString &err, const QJsonObject &) {
+                           if (!err.isEmpty())
+                               log(QStringLiteral("[host] could not delete the old checkpoint %1: %2\n").arg(name, err).toUtf8());
+                           if (--m_dropsPending == 0 && m_endAfterDrops) {
+                               m_endAfterDrops = false;
+                               endQemu(true);
+                           }
+                       });
+    }
+}
+
 void VmRunner::onQmpEvent(const QString &name, const QJsonObject &data)
 {
     if (name == QLatin1String("RESUME") && restorePending() && !m_cfg.workspaceDisk.isEmpty() && !m_sizeAnnounced) {
         m_sizeAnnounced = true;
         announceWorkspaceSize();
+        dropCheckpoints();
     }
     if (name == QLatin1String("BLOCK_IO_ERROR")) {
         const QString dev = data.value(QStringLiteral("device")).toString() + data.value(QStringLiteral("node-name")).toString();

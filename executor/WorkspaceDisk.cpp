@@ -234,22 +234,65 @@ QJsonArray snapshotArray(const QString &disk, const QList<DiskSnapshot> &list)
 // Drops the oldest "before-*" snapshots beyond `keep`.
 QStringList prune(const QString &disk, const QList<DiskSnapshot> &list, int keep, QString *error)
 {
-    QList<DiskSnapshot> checkpoints;
-    for (const DiskSnapshot &s : list)
-        if (s.name.startsWith(QLatin1String("before-")))
-            checkpoints.append(s);
     QStringList dropped;
-    for (int i = 0; i + keep < checkpoints.size(); ++i) {
-        const QString err = deleteSnapshot(disk, checkpoints.at(i).name);
+    for (const QString &name : checkpointsBeyond(list, keep)) {
+        const QString err = deleteSnapshot(disk, name);
         if (!err.isEmpty()) {
             *error = err;
             break;
         }
-        dropped << checkpoints.at(i).name;
+        dropped << name;
     }
     return dropped;
 }
 } // namespace
+
+QStringList checkpointsBeyond(const QList<DiskSnapshot> &list, int keep)
+{
+    QStringList checkpoints;
+    for (const DiskSnapshot &s : list)
+        if (s.name.startsWith(QLatin1String("before-")))
+            checkpoints << s.name;
+    return checkpoints.mid(0, qMax(0, int(checkpoints.size()) - qMax(0, keep)));
+}
+
+std::optional<QList<DiskSnapshot>> readSnapshotTable(const QString &disk)
+{
+    QFile f(disk);
+    if (!f.open(QIODevice::ReadOnly))
+        return std::nullopt;
+    const QByteArray h = f.read(72);
+    if (h.size() < 72 || be32(h, 0) != 0x514649fb) // "QFI\xfb"
+        return std::nullopt;
+    const quint32 nbSnapshots = be32(h, 60);
+    quint64 at = be64(h, 64);
+    if (nbSnapshots > 65536)
+        return std::nullopt;
+    QList<DiskSnapshot> list;
+    for (quint32 i = 0; i < nbSnapshots; ++i) {
+        // l1 offset 8, l1 size 4, id size 2, name size 2, date sec 4, date nsec 4, vm clock 8,
+        // vm state size 4, extra data size 4; then extra data, id, name; padded to 8 bytes.
+        if (!f.seek(qint64(at)))
+            return std::nullopt;
+        const QByteArray e = f.read(40);
+        if (e.size() != 40)
+            return std::nullopt;
+        const quint16 idSize = be16(e, 12), nameSize = be16(e, 14);
+        const quint32 extra = be32(e, 36);
+        if (extra > 1024 || !f.seek(qint64(at + 40 + extra + idSize)))
+            return std::nullopt;
+        const QByteArray name = f.read(nameSize);
+        if (name.size() != nameSize)
+            return std::nullopt;
+        DiskSnapshot s;
+        s.name = QString::fromUtf8(name);
+        s.date = QDateTime::fromSecsSinceEpoch(qint64(be32(e, 16)), Qt::UTC).addMSecs(be32(e, 20) / 1000000);
+        list.append(s);
+        at += (40 + extra + idSize + nameSize + 7) & ~quint64(7);
+    }
+    std::stable_sort(list.begin(), list.end(), [](const DiskSnapshot &a, const DiskSnapshot &b) { return a.date < b.date; });
+    return list;
+}
 
 DiskOpResult run(const QString &op, const QJsonObject &args, const QString &disk)
 {

@@ -45,6 +45,11 @@ QString copyDisk(const QString &source, const QString &target);
 QString resizeDisk(const QString &disk, int sizeGb);
 // A qcow2 overlay whose backing file is `base` (never written through the overlay).
 QString createOverlay(const QString &base, const QString &overlay);
+// The snapshots of a qcow2 file read from its header and snapshot table in this process (no
+// qemu-img), oldest first; nullopt when the file cannot be parsed.
+std::optional<QList<DiskSnapshot>> readSnapshotTable(const QString &disk);
+// The checkpoints ("before-*" snapshots) beyond the newest `keep`, oldest first.
+QStringList checkpointsBeyond(const QList<DiskSnapshot> &list, int keep);
 // The virtual size in bytes (-1 on failure).
 qint64 virtualSize(const QString &disk);
 // Allocated bytes on the host.

@@ -3,6 +3,7 @@
 // behind a running job, grow, create, upload, delete, clone, base workspaces, export/import,
 // and the bad inputs (each answered 4xx with nothing changed).
 #include "ExecutorTestSupport.h"
+#include "WorkspaceDisk.h"
 #include "Tools.h"
 
 #include <QCryptographicHash>
@@ -262,8 +263,9 @@ void TestWorkspaceLifecycle::createUploadCloneBaseExportImport()
 }
 
 
-// With "keep 2", four jobs leave the last two checkpoints; the pruning happens before each job
-// runs, so the workspace is idle the moment its last job has finished and can be deleted then.
+// With "keep 2", four jobs leave the last two checkpoints; the old ones are deleted by each job's
+// QEMU as its VM starts (found in the disk's snapshot table, read in-process: the same names as
+// qemu-img lists), so the workspace is idle the moment its last job has finished.
 void TestWorkspaceLifecycle::checkpointsArePrunedBeforeTheJob()
 {
     QTemporaryDir dir;
@@ -285,6 +287,13 @@ void TestWorkspaceLifecycle::checkpointsArePrunedBeforeTheJob()
     QStringList want{checkpointName(ids.at(2)), checkpointName(ids.at(3))};
     want.sort();
     QCOMPARE(names, want);
+    const auto table = WorkspaceDisk::readSnapshotTable(dir.path() + QStringLiteral("/workspaces/pr.qcow2"));
+    QVERIFY(table.has_value());
+    QStringList tableNames;
+    for (const DiskSnapshot &s : *table)
+        tableNames << s.name;
+    const QStringList oldestFirst{checkpointName(ids.at(2)), checkpointName(ids.at(3))};
+    QCOMPARE(tableNames, oldestFirst);
 
     // A job, then at once a delete: nothing of the job's is left running on the workspace.
     const JobRecord last = waitDone(*ex, submitOk(*ex, jobRequest(QStringLiteral("true"), ws)).requestId);
