@@ -11,7 +11,8 @@
 // Sequence:
 //   guest -> HELLO            agent is up and waits
 //   host  -> PREPARE          (only when the host makes a snapshot of this VM) the agent warms its page
-//                             cache and detaches the placeholder workspace disk, then
+//                             cache and notes the placeholder workspace disk (it stays bound; a restored
+//                             VM's host resizes it to the job's disk and the agent drops its cache), then
 //   guest -> READY            and waits. The host stops and saves the VM; every VM restored from that
 //                             state resumes here, connected to a new host socket, and gets a JOB.
 //   host  -> JOB              script, env, whether a workspace disk is attached, network on/off, and the
