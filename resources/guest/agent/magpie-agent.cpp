@@ -5,12 +5,13 @@
 //   1. mounts the pseudo file systems that are not mounted yet, sets the hostname, brings lo up,
 //      and reaps every zombie (SIGCHLD through a signalfd) as PID 1 must;
 //   2. finds the virtio-serial control port (guest::kPortName), sends HELLO and waits;
-//   3. PREPARE (the host is about to save this VM as a snapshot): warms the page cache, detaches
-//      the placeholder workspace disk, answers READY and waits again — the host saves the VM here,
+//   3. PREPARE (the host is about to save this VM as a snapshot): warms the page cache, notes the
+//      placeholder workspace disk (it stays bound), answers READY and waits again — the host saves the VM here,
 //      and every VM restored from the snapshot resumes at this point, reconnected to a new host;
 //   4. JOB: answers ACCEPTED, takes the VM's identity from the job (wall clock, RNG seed,
 //      hostname, machine id), mounts the workspace (the virtio-blk disk with serial
-//      guest::kWorkspaceSerial, bound to its driver when a restore left it unbound, checked with
+//      guest::kWorkspaceSerial; in a restored VM the placeholder's device, once the host resized it to
+//      the job's disk, or re-probed if that did not happen; checked with
 //      e2fsck -p unless its superblock says clean) or an empty tmpfs at /workspace, configures
 //      eth0 for QEMU user-mode NAT when asked, writes the script to /run/magpie/script and starts
 //      it in its own session, then STARTED (with how long each step took);
