@@ -1,5 +1,7 @@
 #include "QmpClient.h"
 
+#include "LocalSockets.h"
+
 #include <QJsonDocument>
 #include <QLocalServer>
 #include <QLocalSocket>
@@ -39,17 +41,13 @@ bool QmpClient::listen(QString *error)
 
 void QmpClient::onNewConnection()
 {
-    while (QLocalSocket *s = m_server->nextPendingConnection()) {
-        if (m_sock) { // only qemu connects, and only once
-            s->abort();
-            s->deleteLater();
-            continue;
-        }
-        m_sock = s;
-        connect(m_sock, &QLocalSocket::readyRead, this, &QmpClient::onReadyRead);
-        connect(m_sock, &QLocalSocket::disconnected, this, [this] { failPending(QStringLiteral("QEMU's monitor closed the connection")); });
-        m_server->close(); // nobody else gets in
-    }
+    QLocalSocket *s = takeFirstConnection(m_server, m_sock);
+    if (!s)
+        return;
+    m_sock = s;
+    connect(m_sock, &QLocalSocket::readyRead, this, &QmpClient::onReadyRead);
+    connect(m_sock, &QLocalSocket::disconnected, this, [this] { failPending(QStringLiteral("QEMU's monitor closed the connection")); });
+    m_server->close(); // nobody else gets in
 }
 
 void QmpClient::execute(const QString &command, const QJsonObject &arguments, Done done, int timeoutMs)

@@ -1,7 +1,7 @@
 // QmpClient.h — a minimal QEMU Machine Protocol client over a unix socket: listens on it before
-// QEMU starts (QEMU connects as it starts: no polling for its socket), negotiates capabilities and runs commands one at a time, each
-// answered by a callback within a timeout; asynchronous events (BLOCK_IO_ERROR, STOP, …) are
-// passed on as a signal.
+// QEMU starts (QEMU connects as it starts: no polling for its socket), negotiates capabilities
+// and runs commands one at a time, each answered by a callback within a timeout; asynchronous
+// events (BLOCK_IO_ERROR, STOP, …) are passed on as a signal.
 #pragma once
 
 #include <QByteArray>

@@ -5,6 +5,7 @@
 #include "VmRunner.h"
 
 #include "GuestProtocol.h"
+#include "LocalSockets.h"
 #include "WorkspaceLifecycle.h"
 
 #include <QDateTime>
@@ -29,19 +30,15 @@ QByteArray record(guest::JobKey key, const QByteArray &value)
 
 void VmRunner::onNewConnection()
 {
-    while (QLocalSocket *s = m_server->nextPendingConnection()) {
-        if (m_sock) { // only qemu connects, and only once
-            s->abort();
-            s->deleteLater();
-            continue;
-        }
-        m_sock = s;
-        connect(m_sock, &QLocalSocket::readyRead, this, &VmRunner::onReadyRead);
-        // A restored VM's agent is waiting for its job already: hand it over now (the bytes wait
-        // in QEMU until the guest runs).
-        if (m_restoring)
-            sendJob();
-    }
+    QLocalSocket *s = takeFirstConnection(m_server, m_sock);
+    if (!s)
+        return;
+    m_sock = s;
+    connect(m_sock, &QLocalSocket::readyRead, this, &VmRunner::onReadyRead);
+    // A restored VM's agent is waiting for its job already: hand it over now (the bytes wait
+    // in QEMU until the guest runs).
+    if (m_restoring)
+        sendJob();
 }
 
 void VmRunner::onReadyRead()

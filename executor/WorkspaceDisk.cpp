@@ -106,6 +106,50 @@ std::optional<QList<DiskSnapshot>> listSnapshots(const QString &disk, QString *e
     return list;
 }
 
+namespace {
+struct SnapshotEntry {
+    QString name;
+    QDateTime date;
+    quint64 l1Offset = 0;
+    quint32 l1Size = 0;
+};
+
+// The entries of a qcow2 snapshot table (header `h`, at least 72 bytes), in file order. An entry
+// that cannot be read ends the walk; `complete` says whether all of them were read.
+QList<SnapshotEntry> readSnapshotEntries(QFile &f, const QByteArray &h, bool *complete)
+{
+    // Each entry: l1 offset 8, l1 size 4, id size 2, name size 2, date sec 4, date nsec 4, vm
+    // clock 8, vm state size 4, extra data size 4; then extra data, id, name; padded to 8 bytes.
+    const quint32 nbSnapshots = be32(h, 60);
+    quint64 at = be64(h, 64);
+    QList<SnapshotEntry> list;
+    *complete = false;
+    for (quint32 i = 0; i < nbSnapshots && i < 65536; ++i) {
+        if (!f.seek(qint64(at)))
+            return list;
+        const QByteArray e = f.read(40);
+        if (e.size() != 40)
+            return list;
+        const quint16 idSize = be16(e, 12), nameSize = be16(e, 14);
+        const quint32 extra = be32(e, 36);
+        if (extra > 1024 || !f.seek(qint64(at + 40 + extra + idSize)))
+            return list;
+        const QByteArray name = f.read(nameSize);
+        if (name.size() != nameSize)
+            return list;
+        SnapshotEntry s;
+        s.name = QString::fromUtf8(name);
+        s.date = QDateTime::fromSecsSinceEpoch(qint64(be32(e, 16)), Qt::UTC).addMSecs(be32(e, 20) / 1000000);
+        s.l1Offset = be64(e, 0);
+        s.l1Size = be32(e, 8);
+        list.append(s);
+        at += (40 + extra + idSize + nameSize + 7) & ~quint64(7);
+    }
+    *complete = nbSnapshots <= 65536;
+    return list;
+}
+} // namespace
+
 QHash<QString, qint64> snapshotUniqueBytes(const QString &disk)
 {
     QHash<QString, qint64> result;
@@ -123,37 +167,19 @@ QHash<QString, qint64> snapshotUniqueBytes(const QString &disk)
     const int l2EntryBytes = (incompatible & (1ULL << 4)) ? 16 : 8; // extended L2 entries
     const quint32 l1Size = be32(h, 36);
     const quint64 l1Offset = be64(h, 40);
-    const quint32 nbSnapshots = be32(h, 60);
-    const quint64 snapshotsOffset = be64(h, 64);
     std::unordered_set<quint64> live;
     if (!collectClusters(f, l1Offset, l1Size, clusterBits, l2EntryBytes, &live))
         return result;
-    quint64 at = snapshotsOffset;
-    for (quint32 i = 0; i < nbSnapshots && i < 65536; ++i) {
-        if (!f.seek(qint64(at)))
-            break;
-        const QByteArray e = f.read(40);
-        if (e.size() != 40)
-            break;
-        const quint64 sl1Offset = be64(e, 0);
-        const quint32 sl1Size = be32(e, 8);
-        const quint16 idSize = be16(e, 12), nameSize = be16(e, 14);
-        const quint32 extra = be32(e, 36);
-        if (extra > 1024)
-            break;
-        f.seek(qint64(at + 40 + extra + idSize));
-        const QString name = QString::fromUtf8(f.read(nameSize));
-        quint64 len = 40 + extra + idSize + nameSize;
-        len = (len + 7) & ~quint64(7);
-        at += len;
+    bool complete = false;
+    for (const SnapshotEntry &s : readSnapshotEntries(f, h, &complete)) {
         std::unordered_set<quint64> mine;
-        if (!collectClusters(f, sl1Offset, sl1Size, clusterBits, l2EntryBytes, &mine))
+        if (!collectClusters(f, s.l1Offset, s.l1Size, clusterBits, l2EntryBytes, &mine))
             continue;
         qint64 unique = 0;
         for (quint64 off : mine)
             if (!live.count(off))
                 ++unique;
-        result.insert(name, unique << clusterBits);
+        result.insert(s.name, unique << clusterBits);
     }
     return result;
 }
@@ -264,32 +290,12 @@ std::optional<QList<DiskSnapshot>> readSnapshotTable(const QString &disk)
     const QByteArray h = f.read(72);
     if (h.size() < 72 || be32(h, 0) != 0x514649fb) // "QFI\xfb"
         return std::nullopt;
-    const quint32 nbSnapshots = be32(h, 60);
-    quint64 at = be64(h, 64);
-    if (nbSnapshots > 65536)
-        return std::nullopt;
+    bool complete = false;
     QList<DiskSnapshot> list;
-    for (quint32 i = 0; i < nbSnapshots; ++i) {
-        // l1 offset 8, l1 size 4, id size 2, name size 2, date sec 4, date nsec 4, vm clock 8,
-        // vm state size 4, extra data size 4; then extra data, id, name; padded to 8 bytes.
-        if (!f.seek(qint64(at)))
-            return std::nullopt;
-        const QByteArray e = f.read(40);
-        if (e.size() != 40)
-            return std::nullopt;
-        const quint16 idSize = be16(e, 12), nameSize = be16(e, 14);
-        const quint32 extra = be32(e, 36);
-        if (extra > 1024 || !f.seek(qint64(at + 40 + extra + idSize)))
-            return std::nullopt;
-        const QByteArray name = f.read(nameSize);
-        if (name.size() != nameSize)
-            return std::nullopt;
-        DiskSnapshot s;
-        s.name = QString::fromUtf8(name);
-        s.date = QDateTime::fromSecsSinceEpoch(qint64(be32(e, 16)), Qt::UTC).addMSecs(be32(e, 20) / 1000000);
-        list.append(s);
-        at += (40 + extra + idSize + nameSize + 7) & ~quint64(7);
-    }
+    for (const SnapshotEntry &e : readSnapshotEntries(f, h, &complete))
+        list.append(DiskSnapshot{e.name, e.date, 0});
+    if (!complete)
+        return std::nullopt;
     std::stable_sort(list.begin(), list.end(), [](const DiskSnapshot &a, const DiskSnapshot &b) { return a.date < b.date; });
     return list;
 }

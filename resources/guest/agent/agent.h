@@ -192,9 +192,10 @@ std::string compareManifests(const Manifest &before, const Manifest &after);
 // ---------------------------------------------------------------------------------------------
 // magpie-agent.cpp
 
-// Reads the programs every job needs into the page cache (interruptible by the host).
+// Reads bash and its libraries into the page cache (at once, or from a child process).
 void prefetchJobEssentials();
 void prefetchJobEssentialsInBackground();
+// Reads the other programs jobs often need into the page cache (interruptible by the host).
 void warmPageCache(bool interruptible);
 Job parseJob(const std::string &payload);
 std::vector<std::string> jobEnv(const Job &job);

@@ -60,11 +60,6 @@ bool gScriptExited = false;
 int gScriptStatus = 0;
 PrepTimes gPrep;
 
-// Reads the programs every job needs into the page cache: the first exec of a dynamic binary
-// from the cold root disk costs ~250 ms under TCG. In a VM that boots for one job the reading
-// is done in 256 KiB steps and stops as soon as the host sends something (the job comes first);
-// when a snapshot is being prepared it runs to the end, and the saved state carries the warm
-// cache into every VM restored from it.
 namespace {
 // What every job runs first: bash and the libraries it loads.
 const char *const kJobEssentials[] = {
@@ -74,6 +69,34 @@ const char *const kJobEssentials[] = {
     "/bin/bash",
     "/lib/x86_64-linux-gnu/libtinfo.so.6",
 };
+
+// readahead() of each file, in 256 KiB steps; with `interruptible` it stops as soon as the host
+// sends something. Returns the bytes asked for, or -1 when it was interrupted.
+template <size_t N>
+off_t readAhead(const char *const (&files)[N], bool interruptible)
+{
+    constexpr off_t kStep = 256 * 1024;
+    off_t total = 0;
+    for (const char *f : files) {
+        int fd = open(f, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            continue;
+        struct stat st{};
+        if (fstat(fd, &st) == 0) {
+            for (off_t off = 0; off < st.st_size; off += kStep) {
+                if (interruptible && portHasInput(0)) {
+                    close(fd);
+                    logLine("page cache warm-up interrupted by the host after " + std::to_string(total / 1024) + " KiB");
+                    return -1;
+                }
+                readahead(fd, off, size_t(kStep));
+                total += std::min<off_t>(kStep, st.st_size - off);
+            }
+        }
+        close(fd);
+    }
+    return total;
+}
 } // namespace
 
 // A booting VM's job comes right after HELLO: the reads of what it runs first start before it,
@@ -94,22 +117,15 @@ void prefetchJobEssentialsInBackground()
 void prefetchJobEssentials()
 {
     const int64_t start = nowMs();
-    off_t total = 0;
-    for (const char *f : kJobEssentials) {
-        int fd = open(f, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-            continue;
-        struct stat st{};
-        if (fstat(fd, &st) == 0) {
-            readahead(fd, 0, size_t(st.st_size));
-            total += st.st_size;
-        }
-        close(fd);
-    }
+    const off_t total = readAhead(kJobEssentials, false);
     if (getpid() == 1) // the child's log would go nowhere
         logLine("prefetch of " + std::to_string(total / 1024) + " KiB done in " + std::to_string(nowMs() - start) + " ms");
 }
 
+// Reads the other programs jobs often need into the page cache: the first exec of a dynamic
+// binary from the cold root disk costs ~250 ms under TCG. In a VM that boots for one job it stops
+// as soon as the host sends something (the job comes first); when a snapshot is being prepared
+// it runs to the end, and the saved state carries the warm cache into every VM restored from it.
 void warmPageCache(bool interruptible)
 {
     static const char *const files[] = {
@@ -122,30 +138,12 @@ void warmPageCache(bool interruptible)
         "/usr/bin/cat",
         "/usr/bin/python3",
     };
-    constexpr off_t kStep = 256 * 1024;
     if (interruptible && portHasInput(20))
         return;
-    int64_t start = nowMs();
-    off_t total = 0;
-    for (const char *f : files) {
-        int fd = open(f, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-            continue;
-        struct stat st{};
-        if (fstat(fd, &st) == 0) {
-            for (off_t off = 0; off < st.st_size; off += kStep) {
-                if (interruptible && portHasInput(0)) {
-                    close(fd);
-                    logLine("page cache warm-up interrupted by the host after " + std::to_string(total / 1024) + " KiB");
-                    return;
-                }
-                readahead(fd, off, size_t(kStep));
-                total += std::min<off_t>(kStep, st.st_size - off);
-            }
-        }
-        close(fd);
-    }
-    logLine("page cache warmed: " + std::to_string(total / 1024) + " KiB in " + std::to_string(nowMs() - start) + " ms");
+    const int64_t start = nowMs();
+    const off_t total = readAhead(files, interruptible);
+    if (total >= 0)
+        logLine("page cache warmed: " + std::to_string(total / 1024) + " KiB in " + std::to_string(nowMs() - start) + " ms");
 }
 
 // Snapshot preparation: what a restored VM should find ready. Runs bash and python once (their
@@ -154,7 +152,7 @@ void warmPageCache(bool interruptible)
 void prepareSnapshot()
 {
     const int64_t start = nowMs();
-    prefetchJobEssentials();
+    prefetchJobEssentials(); // done by the boot's child already, unless it has not finished
     warmPageCache(false);
     std::string out;
     runCapture({"/bin/bash", "-c", "true"}, out);
