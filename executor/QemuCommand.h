@@ -1,7 +1,8 @@
-// QemuCommand.h — the QEMU command line of a job VM. Every VM has the same devices in the same
-// order (console, root disk, workspace disk, control port, NIC, monitor), whether it boots,
-// is saved as a snapshot or is restored from one: a restored VM's device set must be exactly
-// the saved one's. What differs per VM is only what the guest cannot see: file and socket
+// QemuCommand.h — the QEMU command line of a job VM (machine q35). A VM saved as a snapshot and
+// every VM restored from it have the same devices in the same order (console, root disk,
+// workspace disk, control port, NIC, monitor): a restored VM's device set must be exactly the
+// saved one's. A VM that boots for one job and is never saved (oneJobOnly) leaves out the
+// workspace device when it has no workspace and the NIC when it has no network. What differs per VM is only what the guest cannot see: file and socket
 // paths, the NIC's backend (user-mode NAT, or a hub port going nowhere when the job has no
 // network), the workspace disk's file and format, where the guest's RAM lives and -incoming
 // for a restore.
@@ -40,9 +41,12 @@ struct QemuCommand {
     QString ramFile;          // non-empty: guest RAM is this file (a snapshot's)
     bool ramShared = false;   // map it shared (saving a snapshot) or private (restoring one)
     bool incomingDeferred = false; // restore: wait for migrate-incoming on the monitor
+    bool oneJobOnly = false;  // boots for one job, never saved: no workspace device without a
+                              // workspace file, no NIC without network
 
     QStringList arguments() const;
 
+    static QString machineType();      // -M (also the baseline of bench/BenchStart)
     static QString kernelArguments();
     // QEMU's escape for a value inside an option string: ',' becomes ',,'.
     static QString optValue(const QString &v);

@@ -22,7 +22,7 @@ namespace magpie {
 
 namespace {
 // Bump when the VM's device set (QemuCommand) or the template procedure changes.
-constexpr int kLayoutVersion = 3; // 2: RAM in its own file, mapped copy-on-write; 3: placeholder stays bound
+constexpr int kLayoutVersion = 4; // 2: RAM in its own file, mapped copy-on-write; 3: placeholder stays bound; 4: q35
 constexpr qint64 kRetryAfterFailureMs = 5 * 60 * 1000;
 } // namespace
 

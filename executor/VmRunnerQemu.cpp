@@ -64,10 +64,13 @@ void VmRunner::launch()
     } else {
         cmd.rootOverlay = m_restoring ? m_cfg.restoreFrom->rootPath() : m_cfg.image.rootfs;
     }
+    // A VM that boots for its job alone (no snapshot saved or restored) gets only the devices
+    // the job uses: no placeholder disk for a stateless job, no NIC without network.
+    cmd.oneJobOnly = !saving && !m_restoring;
     if (!m_cfg.workspaceDisk.isEmpty()) {
         cmd.workspaceFile = m_cfg.workspaceDisk;
         cmd.workspaceIsQcow2 = true;
-    } else {
+    } else if (!cmd.oneJobOnly) {
         m_placeholder = m_cfg.runDir + QStringLiteral("/placeholder.raw");
         QFile ph(m_placeholder);
         if (!ph.open(QIODevice::WriteOnly | QIODevice::Truncate) || !ph.resize(kPlaceholderBytes))

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# build-image.sh — builds the Magpie Desktop guest image: a Debian cloud kernel, a busybox
-# initramfs that boots into the agent, and a Debian root filesystem (qcow2).
+# build-image.sh — builds the Magpie Desktop guest image: a Debian cloud kernel, an initramfs
+# whose /init is the agent (it loads the modules and mounts the root itself), and a Debian root
+# filesystem (qcow2).
 #
 #   build-image.sh --agent /path/to/magpie-agent --out OUTDIR
 #
@@ -12,7 +13,6 @@ shopt -s nullglob
 
 SCRIPT_DIR=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)
 readonly SCRIPT_DIR
-readonly INIT_SCRIPT="$SCRIPT_DIR/init"
 
 # ---------------------------------------------------------------- recipe parameters
 readonly SUITE=bookworm
@@ -164,14 +164,6 @@ ensure_tools() {
     fi
 }
 
-BUSYBOX=
-ensure_busybox_static() {
-    if ! pkg_installed busybox-static; then
-        apt_install busybox-static
-    fi
-    BUSYBOX=$(dpkg-query -L busybox-static | grep -E '/bin/busybox$' | head -n1 || true)
-    [[ -n $BUSYBOX && -x $BUSYBOX ]] || die "busybox-static is installed but its busybox binary was not found"
-}
 
 # Atomically publishes SRC as DST: hardlink if possible, else a (reflink) copy. Leaves DST
 # alone when it already has the same content, so its timestamp stays stable for make/CMake.
@@ -230,7 +222,6 @@ done
 [[ -n $AGENT ]] || { usage >&2; die "--agent is required"; }
 [[ -n $OUT ]] || { usage >&2; die "--out is required"; }
 [[ -f $AGENT ]] || die "agent binary not found: $AGENT"
-[[ -f $INIT_SCRIPT ]] || die "init script not found next to build-image.sh: $INIT_SCRIPT"
 AGENT=$(realpath -- "$AGENT")
 case $(head -c 4 -- "$AGENT" | od -An -c | tr -d ' \n') in
     '177ELF') ;;
@@ -700,21 +691,14 @@ console_cpio() {
     cpio_entry 'TRAILER!!!' 0 1 0 0 0
 }
 
-# build_initrd OUTFILE — busybox, modules, agent, /init; reproducible (fixed owners and times).
+# build_initrd OUTFILE — the agent as /init, the modules and their load order; reproducible
+# (fixed owners and times).
 build_initrd() {
-    local outfile=$1 tmp st p
+    local outfile=$1 tmp st
     make_tmp tmp initrd
     st="$tmp/root"
-    mkdir -p "$st"/{bin,sbin,usr/bin,usr/sbin,proc,sys,newroot,lib/modules}
-    cp -- "$BUSYBOX" "$st/bin/busybox"
-    chmod 755 "$st/bin/busybox"
-    while IFS= read -r p; do
-        [[ -n $p && $p != bin/busybox ]] || continue
-        mkdir -p "$st/$(dirname -- "$p")"
-        ln -sf /bin/busybox "$st/$p"
-    done < <("$BUSYBOX" --list-full)
-    install -m 755 -- "$INIT_SCRIPT" "$st/init"
-    install -m 755 -- "$AGENT" "$st/magpie-agent"
+    mkdir -p "$st"/{proc,sys,newroot,lib/modules} # /dev: console_cpio
+    install -m 755 -- "$AGENT" "$st/init"
     cp -- "$KERNEL_DIR"/modules/* "$st/lib/modules/"
     chmod 644 "$st"/lib/modules/*
     find "$st" -exec touch -h -d @0 -- {} +
@@ -726,12 +710,9 @@ build_initrd() {
     mv -f -- "$tmp/initrd.img" "$outfile"
 }
 
-ensure_busybox_static
 ensure_tools cpio:cpio gzip:gzip
 INITRD_KEY=$(sha256_str "$(
-    printf 'initrd-recipe-v1\n%s\n%s\n' "$(basename -- "$KERNEL_DIR")" "$KERNEL_VERSION"
-    sha256_file "$BUSYBOX"
-    sha256_file "$INIT_SCRIPT"
+    printf 'initrd-recipe-v2\n%s\n%s\n' "$(basename -- "$KERNEL_DIR")" "$KERNEL_VERSION"
     sha256_file "$AGENT"
     cat "$KERNEL_DIR/modules/load-order"
     declare -f build_initrd console_cpio cpio_entry

@@ -1,7 +1,8 @@
 // agent.h — what the parts of the guest agent share: constants, the agent's global state and
 // the functions each file provides. The agent is one static program (PID 1 in the job VM); its
-// files are util (helpers), port (the control channel), process (spawn/reap/kill), system (boot
-// set-up, per-job identity, network, power-off), workspace (/workspace) and magpie-agent (the job).
+// files are stage1 (the initramfs: modules, root disk), util (helpers), port (the control
+// channel), process (spawn/reap/kill), system (boot set-up, per-job identity, network,
+// power-off), workspace (/workspace) and magpie-agent (the job).
 #pragma once
 
 #include "../../../executor/GuestProtocol.h"
@@ -181,6 +182,14 @@ void unbindWorkspaceDisk();
 void notePlaceholderDisk();
 void mountWorkspace(const Job &job);
 void unmountWorkspace();
+
+// ---------------------------------------------------------------------------------------------
+// stage1.cpp
+
+// True when the agent runs as the initramfs's /init (PID 1 on the kernel's rootfs).
+bool inInitramfs();
+// Loads the modules, mounts the root disk and makes it the root (powers off on failure).
+void switchToRootDisk();
 
 // ---------------------------------------------------------------------------------------------
 // changes.cpp

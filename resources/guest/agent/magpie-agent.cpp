@@ -1,5 +1,6 @@
-// magpie-agent — the guest agent of Magpie Desktop. It runs as PID 1 inside the job VM
-// (the initramfs switch_roots into the Debian root and execs /sbin/magpie-agent).
+// magpie-agent — the guest agent of Magpie Desktop. It runs as PID 1 inside the job VM: the
+// kernel starts it as the initramfs's /init, and it makes the Debian root disk its root itself
+// (stage1.cpp) before it goes on here.
 //
 // What it does, in order:
 //   1. mounts the pseudo file systems that are not mounted yet, sets the hostname, brings lo up,
@@ -571,6 +572,8 @@ int main()
         agent::console("terminate called; powering off");
         agent::powerOff();
     });
+    if (agent::inInitramfs())
+        agent::switchToRootDisk();
     try {
         agent::agentMain();
     } catch (const std::exception &e) {

@@ -138,9 +138,10 @@ class Harness:
 
     def run(self, job, ws=None, kill_after=None, job_delay=0.0, timeout=120, hotplug_ws=None,
             hotplug_after=None, kill_before_started_after=None, read_pause=None,
-            close_after_exit=False, job_pieces=1):
+            close_after_exit=False, job_pieces=1, nic=True):
         """Boots one VM and plays the host side. Returns a Result.
 
+        nic: give the VM a virtio NIC (a job VM without network has none).
         ws: qcow2 path attached at boot as the workspace disk.
         kill_after: seconds after STARTED to send KILL.
         job_delay: seconds to wait after HELLO before sending JOB (VM booted ahead of time).
@@ -182,8 +183,9 @@ class Harness:
                     "-device", "virtio-blk-pci,drive=ws,serial=" + WORKSPACE_SERIAL]
         cmd += ["-device", "virtio-serial-pci",
                 "-chardev", "socket,id=ctl,path=" + sock_path,
-                "-device", "virtserialport,chardev=ctl,name=" + PORT_NAME,
-                "-netdev", "user,id=n0", "-device", "virtio-net-pci,netdev=n0"]
+                "-device", "virtserialport,chardev=ctl,name=" + PORT_NAME]
+        if nic:
+            cmd += ["-netdev", "user,id=n0", "-device", "virtio-net-pci,netdev=n0"]
         if hotplug_ws:
             cmd += ["-qmp", "unix:%s,server=on,wait=off" % qmp_path]
 
@@ -740,6 +742,47 @@ def kill_while_waiting_for_disk(h):
     if r.t_end - r.t_kill > 1.5:
         raise AssertionError("cancel took %.2fs" % (r.t_end - r.t_kill))
     return r
+
+
+@test()
+def nic_driver_only_with_a_nic(h):
+    probe = "test -d /sys/module/virtio_net && echo net-driver || echo no-net-driver; ls /sys/class/net | tr '\\n' ' '"
+    r = h.run(job_frame(probe), nic=False)
+    check_exit(r, 0)
+    eq(r.stdout.split(), [b"no-net-driver", b"lo"], "no NIC: its modules are not loaded")
+    r = h.run(job_frame(probe))
+    check_exit(r, 0)
+    eq(r.stdout.split(), [b"net-driver", b"eth0", b"lo"], "with a NIC: virtio_net loaded at boot")
+    return r
+
+
+@test()
+def missing_root_disk_powers_off(h):
+    # The agent as the initramfs's /init: no root disk -> a FATAL line on the console and a
+    # power-off by itself within its 5 s wait (no control port is ever opened).
+    d = os.path.join(h.work, "noroot")
+    shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(d)
+    console = os.path.join(d, "console.log")
+    t0 = time.monotonic()
+    rc = subprocess.run(["qemu-system-x86_64", "-accel", "tcg", "-M", "pc", "-cpu", "max", "-m", "512",
+                         "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
+                         "-serial", "file:" + console,
+                         "-kernel", os.path.join(h.img, "vmlinuz"), "-initrd", os.path.join(h.img, "initrd.img"),
+                         "-append", "console=ttyS0 quiet panic=-1 mitigations=off tsc=reliable no_timer_check"],
+                        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+                        timeout=60).returncode
+    took = time.monotonic() - t0
+    with open(console, errors="replace") as f:
+        text = f.read()
+    want = "magpie-init: FATAL: no virtio block device with serial 'magpie-root' after 5 s (block devices: none)"
+    if want not in text or "magpie-init: powering off" not in text:
+        raise AssertionError("console lacks %r: %r" % (want, text[-800:]))
+    if "Kernel panic" in text:
+        raise AssertionError("the kernel panicked instead of a power-off: %r" % text[-800:])
+    eq(rc, 0, "QEMU exit code after the guest's power-off")
+    print("    powered off after %.1fs" % took)
+    return None
 
 
 @test(slow=True)
