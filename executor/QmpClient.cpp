@@ -13,10 +13,10 @@ QmpClient::QmpClient(QString socketPath, QObject *parent)
 {
     m_commandTimer.setSingleShot(true);
     connect(&m_commandTimer, &QTimer::timeout, this, [this] {
-        if (!m_inFlight || m_queue.isEmpty())
+        if (m_sent == 0 || m_queue.isEmpty())
             return;
         Pending p = m_queue.takeFirst();
-        m_inFlight = false;
+        --m_sent;
         // The monitor answers in order: a late answer would be taken for the next command's.
         // Give up on this connection.
         const QString why = QStringLiteral("QEMU's monitor did not answer '%1' within %2 ms").arg(p.command).arg(p.timeoutMs);
@@ -48,6 +48,11 @@ void QmpClient::onNewConnection()
     connect(m_sock, &QLocalSocket::readyRead, this, &QmpClient::onReadyRead);
     connect(m_sock, &QLocalSocket::disconnected, this, [this] { failPending(QStringLiteral("QEMU's monitor closed the connection")); });
     m_server->close(); // nobody else gets in
+    // Not waiting for the greeting nor for each answer: the monitor reads what waits in the
+    // socket once it has greeted, and answers in order (each round trip costs a starting QEMU
+    // several milliseconds).
+    m_sock->write("{\"execute\":\"qmp_capabilities\"}\n");
+    sendNext();
 }
 
 void QmpClient::execute(const QString &command, const QJsonObject &arguments, Done done, int timeoutMs)
@@ -78,18 +83,28 @@ void QmpClient::enqueue(const QString &command, const QJsonObject &arguments, st
 
 void QmpClient::sendNext()
 {
-    if (!m_ready || m_inFlight || m_queue.isEmpty())
+    if (!m_sock || m_sock->state() != QLocalSocket::ConnectedState || m_handshakeFailed)
         return;
-    m_inFlight = true;
-    m_sock->write(m_queue.first().json);
-    m_sock->flush();
-    m_commandTimer.start(m_queue.first().timeoutMs);
+    if (m_sent < m_queue.size()) {
+        for (qsizetype i = m_sent; i < m_queue.size(); ++i)
+            m_sock->write(m_queue.at(i).json);
+        m_sent = m_queue.size();
+        m_sock->flush();
+    }
+    armTimer();
+}
+
+// The oldest command sent is timed from when the monitor is ready or its predecessor answered.
+void QmpClient::armTimer()
+{
+    if (m_ready && m_sent > 0 && !m_commandTimer.isActive())
+        m_commandTimer.start(m_queue.first().timeoutMs);
 }
 
 void QmpClient::failPending(const QString &why)
 {
     m_commandTimer.stop();
-    m_inFlight = false;
+    m_sent = 0;
     const auto queue = std::move(m_queue);
     m_queue.clear();
     for (const Pending &p : queue)
@@ -116,9 +131,8 @@ void QmpClient::onReadyRead()
         const QByteArray line = m_buf.left(nl);
         m_buf.remove(0, nl + 1);
         const QJsonObject o = QJsonDocument::fromJson(line).object();
-        if (o.contains(QStringLiteral("QMP"))) { // greeting
+        if (o.contains(QStringLiteral("QMP"))) { // greeting (qmp_capabilities went out already)
             m_greeted = true;
-            m_sock->write("{\"execute\":\"qmp_capabilities\"}\n");
             continue;
         }
         if (o.contains(QStringLiteral("event"))) {
@@ -128,23 +142,25 @@ void QmpClient::onReadyRead()
         const bool isError = o.contains(QStringLiteral("error"));
         if (!m_ready) {
             if (isError) {
+                m_handshakeFailed = true;
                 emit failed(QStringLiteral("QEMU's monitor refused the handshake"));
+                failPending(QStringLiteral("QEMU's monitor refused the handshake"));
                 return;
             }
             m_ready = true;
             emit ready();
-            sendNext();
+            armTimer();
             continue;
         }
-        if (!m_inFlight || m_queue.isEmpty())
+        if (m_sent == 0 || m_queue.isEmpty())
             continue;
         m_commandTimer.stop();
         Pending p = m_queue.takeFirst();
-        m_inFlight = false;
+        --m_sent;
         const QString err = isError ? o.value(QStringLiteral("error")).toObject().value(QStringLiteral("desc")).toString() : QString();
         if (p.done)
             p.done(isError && err.isEmpty() ? QStringLiteral("unknown QMP error") : err, o.value(QStringLiteral("return")));
-        sendNext();
+        armTimer();
     }
 }
 

@@ -1,6 +1,7 @@
 // QmpClient.h — a minimal QEMU Machine Protocol client over a unix socket: listens on it before
 // QEMU starts (QEMU connects as it starts: no polling for its socket), negotiates capabilities
-// and runs commands one at a time, each answered by a callback within a timeout; asynchronous
+// and runs commands in order — written at once (pipelined: the monitor answers in order), even
+// before its greeting — each answered by a callback within a timeout; asynchronous
 // events (BLOCK_IO_ERROR, STOP, …) are passed on as a signal.
 #pragma once
 
@@ -46,6 +47,7 @@ private:
     void onNewConnection();
     void onReadyRead();
     void sendNext();
+    void armTimer();
     void enqueue(const QString &command, const QJsonObject &arguments, std::function<void(const QString &, const QJsonValue &)> done,
                  int timeoutMs);
     void failPending(const QString &why);
@@ -55,6 +57,8 @@ private:
     QTimer m_commandTimer;
     bool m_greeted = false;
     bool m_ready = false;
+    bool m_handshakeFailed = false;
+    qsizetype m_sent = 0; // the first m_sent commands of m_queue are written, waiting for answers
     QByteArray m_buf;
     struct Pending {
         QString command;
@@ -63,7 +67,6 @@ private:
         int timeoutMs = kDefaultCommandTimeoutMs;
     };
     QList<Pending> m_queue;
-    bool m_inFlight = false;
 };
 
 } // namespace magpie

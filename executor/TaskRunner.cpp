@@ -60,9 +60,9 @@ void TaskRunner::start()
 }
 
 // A new workspace gets its disk; one whose last VM was killed gets its leaked clusters repaired
-// (qemu-img check -r leaks); a stateful job asking for a checkpoint gets it (an internal snapshot
-// of the closed disk); a stateless job on a base workspace gets a throwaway overlay over the
-// base. All of it off this thread.
+// (qemu-img check -r leaks); a stateless job on a base workspace gets a throwaway overlay over
+// the base. All of it off this thread. (A stateful job's checkpoint is taken by its VM's QEMU:
+// see startVm.)
 void TaskRunner::prepareDisk()
 {
     const QString path = m_ctx.workspaceDisk;
@@ -70,8 +70,7 @@ void TaskRunner::prepareDisk()
         return startVm();
     const bool missing = !m_spec.workspaceId.isEmpty() && !QFileInfo::exists(path);
     const bool dirty = !m_spec.workspaceId.isEmpty() && !missing && QFileInfo::exists(dirtyMarker());
-    const QString checkpoint = m_spec.workspaceId.isEmpty() ? QString() : m_spec.checkpoint;
-    if (!missing && !dirty && checkpoint.isEmpty() && m_ctx.baseDisk.isEmpty())
+    if (!missing && !dirty && m_ctx.baseDisk.isEmpty())
         return startVm();
     if (missing && !m_spec.createWorkspace)
         return endWithError(QStringLiteral("workspace '%1' has no disk").arg(m_spec.workspaceId));
@@ -85,21 +84,13 @@ void TaskRunner::prepareDisk()
     const QString marker = dirtyMarker();
     struct Prep {
         QString error;
-        qint64 checkpointMs = -1, checkpointBytes = 0;
-        QStringList drop; // checkpoints beyond the ones to keep: deleted by the VM's QEMU
     };
     auto *watcher = new QFutureWatcher<Prep>(this);
-    connect(watcher, &QFutureWatcher<Prep>::finished, this, [this, watcher, missing, dirty, checkpoint] {
+    connect(watcher, &QFutureWatcher<Prep>::finished, this, [this, watcher, missing, dirty] {
         const Prep p = watcher->result();
         watcher->deleteLater();
         if (missing || dirty)
             m_timings.insert(missing ? QStringLiteral("disk_create") : QStringLiteral("disk_repair"), double(m_clock.elapsed()));
-        if (p.checkpointMs >= 0) {
-            m_timings.insert(QStringLiteral("checkpoint"), double(p.checkpointMs));
-            m_timings.insert(QStringLiteral("checkpoint_bytes"), double(p.checkpointBytes));
-            m_checkpointTaken = checkpoint;
-        }
-        m_dropCheckpoints = p.drop;
         if (m_done)
             return;
         if (!p.error.isEmpty())
@@ -116,8 +107,7 @@ void TaskRunner::prepareDisk()
     });
     const QString id = m_spec.workspaceId;
     const QString base = m_ctx.baseDisk, overlay = m_overlay;
-    const int keep = m_spec.keepCheckpoints;
-    watcher->setFuture(QtConcurrent::run([path, size, missing, dirty, marker, id, checkpoint, keep, base, overlay]() -> Prep {
+    watcher->setFuture(QtConcurrent::run([path, size, missing, dirty, marker, id, base, overlay]() -> Prep {
         Prep p;
         if (!base.isEmpty()) {
             const QString err = WorkspaceDisk::createOverlay(base, overlay);
@@ -139,31 +129,6 @@ void TaskRunner::prepareDisk()
                 return p;
             }
             QFile::remove(marker);
-        }
-        if (!checkpoint.isEmpty()) {
-            QElapsedTimer clock;
-            clock.start();
-            const qint64 before = WorkspaceDisk::allocatedBytes(path);
-            const QString err = WorkspaceDisk::createSnapshot(path, checkpoint);
-            if (err.isEmpty()) {
-                p.checkpointMs = clock.elapsed();
-                p.checkpointBytes = qMax<qint64>(0, WorkspaceDisk::allocatedBytes(path) - before);
-                // The ones beyond `keep` are deleted by the job's own QEMU while the VM starts (off
-                // the job's path; nothing runs on the workspace after its job ends, a delete then
-                // would find it busy). Read from the file's snapshot table here: no qemu-img.
-                if (keep > 0) {
-                    if (const auto table = WorkspaceDisk::readSnapshotTable(path)) {
-                        p.drop = WorkspaceDisk::checkpointsBeyond(*table, keep);
-                    } else {
-                        const DiskOpResult r = WorkspaceDisk::run(QStringLiteral("prune-checkpoints"), {{QStringLiteral("keep"), keep}}, path);
-                        if (r.exitCode != 0)
-                            qWarning("magpie: pruning the checkpoints of %s failed: %s", qPrintable(id), r.err.constData());
-                    }
-                }
-            } else {
-                // A job is not refused for want of its checkpoint: it runs without one.
-                qWarning("magpie: no checkpoint before job %s: %s", qPrintable(checkpoint), qPrintable(err));
-            }
         }
         return p;
     }));
@@ -211,7 +176,15 @@ void TaskRunner::startVm()
     cfg.spaceDir = m_ctx.spaceDir;
     cfg.restoreFrom = m_ctx.snapshot;
     cfg.recordChanges = m_spec.recordChanges && !m_spec.workspaceId.isEmpty();
-    cfg.dropCheckpoints = m_dropCheckpoints;
+    if (!m_spec.workspaceId.isEmpty() && !m_spec.checkpoint.isEmpty()) {
+        // Taken by the VM's QEMU before the guest sees the disk; the ones beyond `keep` (counting
+        // the new one) are deleted by it afterwards, found in the disk's snapshot table (read
+        // here, no qemu-img). An unreadable table: nothing deleted now, the next job prunes.
+        cfg.createCheckpoint = m_spec.checkpoint;
+        if (m_spec.keepCheckpoints > 0)
+            if (const auto table = WorkspaceDisk::readSnapshotTable(m_ctx.workspaceDisk))
+                cfg.dropCheckpoints = WorkspaceDisk::checkpointsBeyond(*table, m_spec.keepCheckpoints - 1);
+    }
     cfg.stdinPath = m_spec.stdinPath;
     if (!m_overlay.isEmpty()) {
         cfg.workspaceDisk = m_overlay;
@@ -260,8 +233,6 @@ void TaskRunner::end(VmResult r)
     m_done = true;
     if (!m_overlay.isEmpty())
         QFile::remove(m_overlay);
-    if (!m_checkpointTaken.isEmpty())
-        r.checkpoint = m_checkpointTaken;
     for (auto it = m_timings.constBegin(); it != m_timings.constEnd(); ++it)
         r.timings.insert(it.key(), it.value());
     // Deliver from the event loop, so that a caller never sees finished() inside start().

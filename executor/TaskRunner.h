@@ -69,10 +69,8 @@ private:
     QPointer<VmRunner> m_vm;
     QElapsedTimer m_clock;
     QJsonObject m_timings;
-    QStringList m_dropCheckpoints;
     bool m_cancelled = false;
     bool m_done = false;
-    QString m_checkpointTaken; // the snapshot taken before the VM (reported in the result)
     QString m_overlay;         // the throwaway layer over the base disk (deleted at the end)
 };
 

@@ -59,7 +59,8 @@ struct VmConfig {
     std::shared_ptr<const VmSnapshot> restoreFrom; // restore this instead of booting
     QString saveTo;            // template mode: boot, prepare and save the VM into this folder
     bool recordChanges = false; // the agent compares /workspace before and after the script (CHANGES)
-    QStringList dropCheckpoints; // internal snapshots of the workspace disk that QEMU deletes while the VM runs
+    QString createCheckpoint;    // an internal snapshot of the workspace disk that QEMU takes before the guest sees the disk
+    QStringList dropCheckpoints; // internal snapshots of the workspace disk that QEMU deletes while the VM runs (after the create)
     QString stdinPath;         // a host file streamed to the script's stdin (empty: /dev/null)
     QString spaceDir;          // whose free space a "host disk full" error reports (the data folder)
 };
@@ -110,7 +111,9 @@ private:
     void launch();
     void loadSnapshotState();
     void announceWorkspaceSize();
+    void takeCheckpoint();
     void dropCheckpoints();
+    void monitorJobDone();
     // A restore is under way and the restored agent has not accepted its job yet.
     bool restorePending() const { return m_restoring && m_result.start.isEmpty(); }
     void fallBackToColdBoot(const QString &why, bool stateBad);
@@ -141,8 +144,10 @@ private:
     StopReason m_stop = StopReason::None;
     bool m_restoring = false;           // this launch restores m_cfg.restoreFrom
     bool m_sizeAnnounced = false;       // the restored workspace device was resized to its disk
+    bool m_checkpointSent = false;
+    qint64 m_bytesBeforeCheckpoint = 0;
     bool m_dropsSent = false;
-    int m_dropsPending = 0;             // deletes QEMU has not answered yet: the VM ends after them
+    int m_dropsPending = 0;             // checkpoint commands QEMU has not answered yet: the VM ends after them
     bool m_endAfterDrops = false;
     QProcess *m_qemu = nullptr;
     QFile *m_stdin = nullptr;     // the script's stdin being streamed (stdinPath)

@@ -9,6 +9,7 @@
 #include "QemuCommand.h"
 #include "QmpClient.h"
 #include "Tools.h"
+#include "WorkspaceDisk.h"
 
 #include <QDir>
 #include <QFile>
@@ -101,7 +102,7 @@ void VmRunner::launch()
         return fail(err);
     connect(m_qmp, &QmpClient::event, this, &VmRunner::onQmpEvent);
     if (!m_restoring) // a restored VM's disks are QEMU's only once its state is in (RESUME)
-        connect(m_qmp, &QmpClient::ready, this, &VmRunner::dropCheckpoints);
+        connect(m_qmp, &QmpClient::ready, this, &VmRunner::takeCheckpoint);
     connect(m_qmp, &QmpClient::failed, this, [this](const QString &e) {
         if (!m_cfg.saveTo.isEmpty())
             return fail(e);
@@ -255,6 +256,37 @@ void VmRunner::announceWorkspaceSize()
     });
 }
 
+// The checkpoint before the job: an internal snapshot of the workspace disk, taken by this
+// QEMU (a qemu-img run before the VM cost the job ~12 ms). A booting VM asks as soon as its
+// monitor is up (its guest mounts the disk a second later); a restored one at RESUME, before
+// the size announcement — the monitor answers in order, so the guest sees its disk only after
+// the snapshot exists. A job whose checkpoint fails runs without one, as before.
+void VmRunner::takeCheckpoint()
+{
+    if (m_checkpointSent || !m_qmp)
+        return;
+    if (m_cfg.createCheckpoint.isEmpty())
+        return dropCheckpoints();
+    m_checkpointSent = true;
+    m_bytesBeforeCheckpoint = WorkspaceDisk::allocatedBytes(m_cfg.workspaceDisk);
+    const qint64 sentAt = m_clock.elapsed();
+    ++m_dropsPending;
+    m_qmp->execute(QStringLiteral("blockdev-snapshot-internal-sync"),
+                   {{QStringLiteral("device"), QStringLiteral("ws")}, {QStringLiteral("name"), m_cfg.createCheckpoint}},
+                   [this, sentAt](const QString &err, const QJsonObject &) {
+                       if (err.isEmpty()) {
+                           m_result.checkpoint = m_cfg.createCheckpoint;
+                           m_result.timings.insert(QStringLiteral("checkpoint"), double(m_clock.elapsed() - sentAt));
+                           m_result.timings.insert(QStringLiteral("checkpoint_bytes"),
+                                                   double(qMax<qint64>(0, WorkspaceDisk::allocatedBytes(m_cfg.workspaceDisk) - m_bytesBeforeCheckpoint)));
+                           dropCheckpoints(); // only once the new one exists
+                       } else {
+                           log(QStringLiteral("[host] no checkpoint %1 before the job: %2\n").arg(m_cfg.createCheckpoint, err).toUtf8());
+                       }
+                       monitorJobDone();
+                   });
+}
+
 void VmRunner::dropCheckpoints()
 {
     // The checkpoints beyond the ones kept, deleted by this QEMU while the guest starts (a
@@ -269,11 +301,16 @@ void VmRunner::dropCheckpoints()
                        [this, name](const QString &err, const QJsonObject &) {
                            if (!err.isEmpty())
                                log(QStringLiteral("[host] could not delete the old checkpoint %1: %2\n").arg(name, err).toUtf8());
-                           if (--m_dropsPending == 0 && m_endAfterDrops) {
-                               m_endAfterDrops = false;
-                               endQemu(true);
-                           }
+                           monitorJobDone();
                        });
+    }
+}
+
+void VmRunner::monitorJobDone()
+{
+    if (--m_dropsPending == 0 && m_endAfterDrops) {
+        m_endAfterDrops = false;
+        endQemu(true);
     }
 }
 
@@ -281,8 +318,8 @@ void VmRunner::onQmpEvent(const QString &name, const QJsonObject &data)
 {
     if (name == QLatin1String("RESUME") && restorePending() && !m_cfg.workspaceDisk.isEmpty() && !m_sizeAnnounced) {
         m_sizeAnnounced = true;
+        takeCheckpoint(); // first: see takeCheckpoint
         announceWorkspaceSize();
-        dropCheckpoints();
     }
     if (name == QLatin1String("BLOCK_IO_ERROR")) {
         const QString dev = data.value(QStringLiteral("device")).toString() + data.value(QStringLiteral("node-name")).toString();
