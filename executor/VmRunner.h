@@ -109,9 +109,12 @@ signals:
 
 private:
     void launch();
-    void loadSnapshotState();
+    void loadSnapshotState(int stateFd);
     void announceWorkspaceSize();
     void takeCheckpoint();
+    void checkpointBeforeIncoming();
+    void noteCheckpoint(const QString &err, qint64 sentAt);
+    void startIncoming();
     void dropCheckpoints();
     void monitorJobDone();
     // A restore is under way and the restored agent has not accepted its job yet.
@@ -145,6 +148,10 @@ private:
     bool m_restoring = false;           // this launch restores m_cfg.restoreFrom
     bool m_sizeAnnounced = false;       // the restored workspace device was resized to its disk
     bool m_checkpointSent = false;
+    bool m_checkpointBeside = false;    // taken by qemu-img while a restored VM's QEMU started
+    bool m_checkpointWorking = false;   // that qemu-img is still running: no migrate-incoming yet
+    bool m_launchAfterCheckpoint = false;
+    QString m_incomingUri;              // migrate-incoming waiting for the checkpoint
     qint64 m_bytesBeforeCheckpoint = 0;
     bool m_dropsSent = false;
     int m_dropsPending = 0;             // checkpoint commands QEMU has not answered yet: the VM ends after them

@@ -14,11 +14,16 @@
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
+#include <QFutureWatcher>
 #include <QJsonArray>
 #include <QLocalServer>
 #include <QStorageInfo>
+#include <QtConcurrent/QtConcurrentRun>
 
 #include <csignal>
+#include <cstring>
+#include <fcntl.h>
+#include <utility>
 #include <sys/prctl.h>
 #include <unistd.h>
 
@@ -36,6 +41,26 @@ void VmRunner::launch()
     m_qemuStderr.clear();
     m_gotExit = m_gotFail = false;
     m_failText.clear();
+
+    // A restored VM reads its saved device state from a file descriptor it inherits (fd: URI; no
+    // shell and cat between the file and QEMU). A state that cannot be opened: a cold boot.
+    int stateFd = -1;
+    if (m_restoring) {
+        stateFd = ::open(QFile::encodeName(m_cfg.restoreFrom->statePath()).constData(), O_RDONLY | O_CLOEXEC);
+        if (stateFd < 0) {
+            const QString why = QStringLiteral("cannot open the saved state: %1").arg(QString::fromLocal8Bit(std::strerror(errno)));
+            log(QStringLiteral("[host] restore failed (%1); booting the VM instead\n").arg(why).toUtf8());
+            m_result.timings.insert(QStringLiteral("restore_failed"), 0.0);
+            m_restoring = false;
+            emit restoreFailed(why, true);
+        }
+    }
+    if (m_restoring)
+        checkpointBeforeIncoming();
+    struct CloseAtReturn {
+        int fd;
+        ~CloseAtReturn() { if (fd >= 0) ::close(fd); } // QEMU (started by then) has its own copy
+    } closeState{stateFd};
 
     const bool saving = !m_cfg.saveTo.isEmpty();
     QemuCommand cmd;
@@ -123,7 +148,11 @@ void VmRunner::launch()
     env.insert(QStringLiteral("TMPDIR"), m_cfg.runDir);
     m_qemu->setProcessEnvironment(env);
     // If this process dies (even by SIGKILL), the kernel kills qemu too.
-    m_qemu->setChildProcessModifier([] { ::prctl(PR_SET_PDEATHSIG, SIGKILL); });
+    m_qemu->setChildProcessModifier([stateFd] {
+        ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (stateFd >= 0)
+            ::fcntl(stateFd, F_SETFD, 0); // inherited by QEMU only
+    });
     connect(m_qemu, &QProcess::readyReadStandardError, this, [this, q = m_qemu] {
         m_qemuStderr += q->readAllStandardError();
         if (m_qemuStderr.size() > 16384)
@@ -141,8 +170,8 @@ void VmRunner::launch()
     else
         m_startTimer.start(m_cfg.bootTimeoutSec * 1000);
     m_qemu->start(qemuSystemBinary(), args);
-    if (m_restoring)
-        loadSnapshotState();
+    if (stateFd >= 0)
+        loadSnapshotState(stateFd);
 }
 
 namespace {
@@ -154,7 +183,7 @@ QJsonObject ignoreSharedRam()
 }
 } // namespace
 
-void VmRunner::loadSnapshotState()
+void VmRunner::loadSnapshotState(int stateFd)
 {
     // Queued until the monitor answers; QEMU waits (-incoming defer) with the snapshot's RAM
     // mapped. The saved run state is "running": the guest resumes as soon as the state is in.
@@ -162,11 +191,64 @@ void VmRunner::loadSnapshotState()
         if (!err.isEmpty())
             fallBackToColdBoot(QStringLiteral("cannot set up the restore: %1").arg(err), false);
     });
-    const QString uri = QStringLiteral("exec:cat %1").arg(QemuCommand::shellQuoted(m_cfg.restoreFrom->statePath()));
+    m_incomingUri = QStringLiteral("fd:%1").arg(stateFd); // the number QEMU inherited
+    if (!m_checkpointWorking)
+        startIncoming();
+}
+
+// The state is loaded, and the disks activated, only once a checkpoint being taken beside QEMU
+// is done (see checkpointBeforeIncoming).
+void VmRunner::startIncoming()
+{
+    if (m_incomingUri.isEmpty() || !m_qmp)
+        return;
+    const QString uri = std::exchange(m_incomingUri, QString());
     m_qmp->execute(QStringLiteral("migrate-incoming"), {{QStringLiteral("uri"), uri}}, [this](const QString &err, const QJsonObject &) {
         if (!err.isEmpty())
             fallBackToColdBoot(QStringLiteral("cannot load the saved state: %1").arg(err), true);
     });
+}
+
+// A restored VM's checkpoint is taken by qemu-img while its QEMU starts: QEMU holds the disk
+// inactive (no lock, as a migration target must) until the state is in, and reads the disk's
+// metadata afresh when it activates it. Off the job's path (~10 ms of snapshot and flush that
+// the guest would otherwise wait for before it sees its disk).
+void VmRunner::checkpointBeforeIncoming()
+{
+    if (m_cfg.createCheckpoint.isEmpty() || m_checkpointSent)
+        return;
+    m_checkpointSent = true;
+    m_checkpointBeside = true;
+    m_checkpointWorking = true;
+    m_bytesBeforeCheckpoint = WorkspaceDisk::allocatedBytes(m_cfg.workspaceDisk);
+    const qint64 sentAt = m_clock.elapsed();
+    const QString disk = m_cfg.workspaceDisk, name = m_cfg.createCheckpoint;
+    auto *w = new QFutureWatcher<QString>(this);
+    connect(w, &QFutureWatcher<QString>::finished, this, [this, w, sentAt] {
+        const QString err = w->result();
+        w->deleteLater();
+        m_checkpointWorking = false;
+        noteCheckpoint(err, sentAt);
+        if (m_launchAfterCheckpoint) {
+            m_launchAfterCheckpoint = false;
+            launch();
+            return;
+        }
+        startIncoming();
+    });
+    w->setFuture(QtConcurrent::run([disk, name] { return WorkspaceDisk::createSnapshot(disk, name); }));
+}
+
+void VmRunner::noteCheckpoint(const QString &err, qint64 sentAt)
+{
+    if (!err.isEmpty()) {
+        log(QStringLiteral("[host] no checkpoint %1 before the job: %2\n").arg(m_cfg.createCheckpoint, err).toUtf8());
+        return;
+    }
+    m_result.checkpoint = m_cfg.createCheckpoint;
+    m_result.timings.insert(QStringLiteral("checkpoint"), double(m_clock.elapsed() - sentAt));
+    m_result.timings.insert(QStringLiteral("checkpoint_bytes"),
+                            double(qMax<qint64>(0, WorkspaceDisk::allocatedBytes(m_cfg.workspaceDisk) - m_bytesBeforeCheckpoint)));
 }
 
 void VmRunner::fallBackToColdBoot(const QString &why, bool stateBad)
@@ -182,6 +264,10 @@ void VmRunner::fallBackToColdBoot(const QString &why, bool stateBad)
     cleanup();
     QDir().mkpath(m_cfg.runDir);
     QDir().mkpath(m_socketDir);
+    if (m_checkpointWorking) { // a booting QEMU would find the disk locked by qemu-img
+        m_launchAfterCheckpoint = true;
+        return;
+    }
     launch();
 }
 
@@ -236,7 +322,18 @@ void VmRunner::announceWorkspaceSize()
     // The restored guest's workspace device was the snapshot's 1 MiB placeholder; behind it is
     // the job's disk now. A resize to the disk's own size makes QEMU raise the device's config
     // interrupt, and the guest reads the real size (the agent waits for it, else re-probes).
-    m_qmp->executeForArray(QStringLiteral("query-block"), [this](const QString &err, const QJsonArray &devices) {
+    // The size comes from the disk's qcow2 header (no query-block round trip first).
+    const auto resize = [this](double size) {
+        m_qmp->execute(QStringLiteral("block_resize"), {{QStringLiteral("device"), QStringLiteral("ws")}, {QStringLiteral("size"), size}},
+                       [this](const QString &e, const QJsonObject &) {
+                           if (!e.isEmpty())
+                               log(QStringLiteral("[host] announcing the workspace's size: %1\n").arg(e).toUtf8());
+                       });
+    };
+    const qint64 header = WorkspaceDisk::headerVirtualSize(m_cfg.workspaceDisk);
+    if (header > 0)
+        return resize(double(header));
+    m_qmp->executeForArray(QStringLiteral("query-block"), [this, resize](const QString &err, const QJsonArray &devices) {
         if (!err.isEmpty())
             return log(QStringLiteral("[host] query-block: %1\n").arg(err).toUtf8());
         for (const QJsonValue &v : devices) {
@@ -245,25 +342,27 @@ void VmRunner::announceWorkspaceSize()
                 continue;
             const double size = d.value(QStringLiteral("inserted")).toObject().value(QStringLiteral("image")).toObject()
                                     .value(QStringLiteral("virtual-size")).toDouble(-1);
-            if (size <= 0)
-                break;
-            m_qmp->execute(QStringLiteral("block_resize"), {{QStringLiteral("device"), QStringLiteral("ws")}, {QStringLiteral("size"), size}},
-                           [this](const QString &e, const QJsonObject &) {
-                               if (!e.isEmpty())
-                                   log(QStringLiteral("[host] announcing the workspace's size: %1\n").arg(e).toUtf8());
-                           });
+            if (size > 0)
+                resize(size);
+            break;
         }
     });
 }
 
-// The checkpoint before the job: an internal snapshot of the workspace disk, taken by this
-// QEMU (a qemu-img run before the VM cost the job ~12 ms). A booting VM asks as soon as its
-// monitor is up (its guest mounts the disk a second later); a restored one at RESUME, before
-// the size announcement — the monitor answers in order, so the guest sees its disk only after
-// the snapshot exists. A job whose checkpoint fails runs without one, as before.
+// The checkpoint before the job: an internal snapshot of the workspace disk. A booting VM's
+// QEMU takes it as soon as its monitor is up (its guest mounts the disk a second later; a
+// qemu-img run before the VM cost the job ~12 ms); a restored VM's is taken beside its QEMU
+// (checkpointBeforeIncoming). A job whose checkpoint fails runs without one, as before.
 void VmRunner::takeCheckpoint()
 {
-    if (m_checkpointSent || !m_qmp)
+    if (!m_qmp)
+        return;
+    if (m_checkpointBeside) { // taken by qemu-img before the disk was QEMU's
+        if (!m_result.checkpoint.isEmpty())
+            dropCheckpoints();
+        return;
+    }
+    if (m_checkpointSent)
         return;
     if (m_cfg.createCheckpoint.isEmpty())
         return dropCheckpoints();
@@ -274,15 +373,9 @@ void VmRunner::takeCheckpoint()
     m_qmp->execute(QStringLiteral("blockdev-snapshot-internal-sync"),
                    {{QStringLiteral("device"), QStringLiteral("ws")}, {QStringLiteral("name"), m_cfg.createCheckpoint}},
                    [this, sentAt](const QString &err, const QJsonObject &) {
-                       if (err.isEmpty()) {
-                           m_result.checkpoint = m_cfg.createCheckpoint;
-                           m_result.timings.insert(QStringLiteral("checkpoint"), double(m_clock.elapsed() - sentAt));
-                           m_result.timings.insert(QStringLiteral("checkpoint_bytes"),
-                                                   double(qMax<qint64>(0, WorkspaceDisk::allocatedBytes(m_cfg.workspaceDisk) - m_bytesBeforeCheckpoint)));
+                       noteCheckpoint(err, sentAt);
+                       if (err.isEmpty())
                            dropCheckpoints(); // only once the new one exists
-                       } else {
-                           log(QStringLiteral("[host] no checkpoint %1 before the job: %2\n").arg(m_cfg.createCheckpoint, err).toUtf8());
-                       }
                        monitorJobDone();
                    });
 }
@@ -318,8 +411,13 @@ void VmRunner::onQmpEvent(const QString &name, const QJsonObject &data)
 {
     if (name == QLatin1String("RESUME") && restorePending() && !m_cfg.workspaceDisk.isEmpty() && !m_sizeAnnounced) {
         m_sizeAnnounced = true;
-        takeCheckpoint(); // first: see takeCheckpoint
-        announceWorkspaceSize();
+        if (m_checkpointBeside) { // the checkpoint exists: the guest gets its disk at once
+            announceWorkspaceSize();
+            takeCheckpoint(); // the old ones' deletes
+        } else {
+            takeCheckpoint(); // first: the monitor answers in order, the guest sees its disk after the snapshot
+            announceWorkspaceSize();
+        }
     }
     if (name == QLatin1String("BLOCK_IO_ERROR")) {
         const QString dev = data.value(QStringLiteral("device")).toString() + data.value(QStringLiteral("node-name")).toString();

@@ -220,6 +220,17 @@ qint64 virtualSize(const QString &disk)
     return qint64(QJsonDocument::fromJson(out).object().value(QStringLiteral("virtual-size")).toDouble(-1));
 }
 
+qint64 headerVirtualSize(const QString &disk)
+{
+    QFile f(disk);
+    if (!f.open(QIODevice::ReadOnly))
+        return -1;
+    const QByteArray h = f.read(32);
+    if (h.size() < 32 || be32(h, 0) != 0x514649fb) // "QFI\xfb"
+        return -1;
+    return qint64(be64(h, 24));
+}
+
 qint64 allocatedBytes(const QString &disk)
 {
     struct stat st {};

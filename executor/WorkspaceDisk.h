@@ -52,6 +52,8 @@ std::optional<QList<DiskSnapshot>> readSnapshotTable(const QString &disk);
 QStringList checkpointsBeyond(const QList<DiskSnapshot> &list, int keep);
 // The virtual size in bytes (-1 on failure).
 qint64 virtualSize(const QString &disk);
+// The same read from the qcow2 header in-process (-1 when the file is not qcow2).
+qint64 headerVirtualSize(const QString &disk);
 // Allocated bytes on the host.
 qint64 allocatedBytes(const QString &disk);
 

@@ -6,7 +6,7 @@
 //      packaging/guest/build-image.sh) with finit_module; the NIC's modules only when the VM
 //      has a virtio NIC (a VM that boots for a job without network has none);
 //   3. finds the root disk — the virtio block device whose serial is guest::kRootSerial — and
-//      mounts it (ext4, rw, noatime) at /newroot;
+//      mounts it (ext4, rw, noatime, no background lazy init) at /newroot;
 //   4. moves /dev, /proc and /sys into it, deletes the modules from the initramfs and makes
 //      /newroot the root (MS_MOVE + chroot). The agent's own program stays where it is, in the
 //      initramfs's memory, and goes on as the agent proper (agentMain) in the new root.
@@ -205,7 +205,11 @@ void switchToRootDisk()
         sleepMs(1);
     }
     debug("root disk is " + root);
-    if (mount(root.c_str(), kNewRoot, "ext4", MS_NOATIME, "") < 0)
+    // No ext4lazyinit thread in the background of every VM (and of every VM restored from a
+    // snapshot): noinit_itable, the image's unused inode tables are not zeroed (the root's
+    // copy-on-write layer is thrown away after the job anyway); no_prefetch_block_bitmaps, the
+    // block bitmaps are read when an allocation needs them, not all at mount.
+    if (mount(root.c_str(), kNewRoot, "ext4", MS_NOATIME, "noinit_itable,no_prefetch_block_bitmaps") < 0)
         fail("cannot mount " + root + " (ext4, rw) on " + kNewRoot + ": " + errStr(errno));
 
     for (const char *m : {"/dev", "/proc", "/sys"}) {

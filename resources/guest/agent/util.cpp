@@ -43,13 +43,19 @@ int64_t nowMs()
     return int64_t(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
 }
 
+// "[s.mmm] ", formatted by hand: printf's machinery is code a restored VM translates afresh
+// (TCG) for its first log line.
 std::string uptimeStr()
 {
     timespec ts{};
     clock_gettime(CLOCK_BOOTTIME, &ts);
-    char buf[32];
-    snprintf(buf, sizeof buf, "[%ld.%03ld] ", long(ts.tv_sec), long(ts.tv_nsec / 1000000));
-    return buf;
+    const long ms = ts.tv_nsec / 1000000;
+    std::string out = "[" + std::to_string(long(ts.tv_sec)) + ".";
+    out += char('0' + ms / 100);
+    out += char('0' + ms / 10 % 10);
+    out += char('0' + ms % 10);
+    out += "] ";
+    return out;
 }
 
 std::string errStr(int e) { return std::strerror(e); }

@@ -295,7 +295,7 @@ void mountWorkspace(const Job &job)
     }
 
     int64_t mountStart = nowMs();
-    if (mount(dev.c_str(), kWorkspaceDir, "ext4", MS_NOATIME, "noinit_itable,discard") < 0) {
+    if (mount(dev.c_str(), kWorkspaceDir, "ext4", MS_NOATIME, "noinit_itable,no_prefetch_block_bitmaps,discard") < 0) {
         int e = errno;
         std::string k = lastKernelLines(disk, 3);
         fatal("cannot mount the workspace disk " + dev + " (ext4) at /workspace: " + errStr(e) +
