@@ -10,7 +10,9 @@
 //   b2b       — stateful jobs back to back on one workspace (the next submitted when one ends)
 //   pause     — stateful jobs on one workspace after an idle pause of 3 s each (no VM kept idle)
 //   parallel  — 4 jobs on 4 workspaces submitted together (wall time of the batch / per job)
-// Each line: p50 and p90 of submit -> completed, and p50 as a ratio of the baseline's p50.
+// Each line: p50 and p90 of submit -> completed, and p50 as a ratio of the baseline's p50 taken
+// in the same minutes: the cold runs alternate with the baseline's boots; each restored case has
+// its own baseline boots, half before and half after its runs ("raw p50" column).
 // Also the snapshot's size and build time. Prints a Markdown table for bench/README.md, and on
 // stderr the p50 of each phase of the jobs' `timings` per case.
 #include "Executor.h"
@@ -173,8 +175,8 @@ void waitForSnapshot(Executor &ex)
 
 void row(const char *what, const Stats &s, double base, const QString &note = QString())
 {
-    std::printf("| %-44s | %7.0f | %7.0f | %7.0f | %5.2fx | %s\n", what, s.pct(0.5), s.pct(0.9), s.max(), s.pct(0.5) / base,
-                qPrintable(note));
+    std::printf("| %-44s | %7.0f | %7.0f | %7.0f | %7.0f | %5.2fx | %s\n", what, s.pct(0.5), s.pct(0.9), s.max(), base,
+                s.pct(0.5) / base, qPrintable(note));
     std::fflush(stdout);
 }
 
@@ -189,6 +191,19 @@ void phaseLine(const char *what, const Stats &s)
     }
     if (!parts.isEmpty())
         std::fprintf(stderr, "  %s, p50 of each phase: %s\n", what, qPrintable(parts.join(QStringLiteral(", "))));
+}
+
+// The baseline taken around a case: half of the boots before its runs, half after, so that the
+// case's ratio compares it with the minutes it ran in (this host's speed drifts).
+template <typename Case>
+double bracketed(const GuestImage &image, const QString &tiny, int boots, Stats *around, Case runCase)
+{
+    for (int i = 0; i < boots / 2; ++i)
+        around->ms.append(rawBoot(image, tiny));
+    runCase();
+    for (int i = boots / 2; i < boots; ++i)
+        around->ms.append(rawBoot(image, tiny));
+    return around->pct(0.5);
 }
 
 } // namespace
@@ -222,8 +237,8 @@ int main(int argc, char **argv)
     }
     const double base = raw.pct(0.5);
     std::printf("BenchStart: %d runs each, TCG, `echo hi`, milliseconds from submit to completed\n\n", runs);
-    std::printf("| %-44s | %7s | %7s | %7s | %6s |\n", "case", "p50", "p90", "max", "p50/raw");
-    std::printf("|%s|---------|---------|---------|--------|\n", QByteArray(46, '-').constData());
+    std::printf("| %-44s | %7s | %7s | %7s | %7s | %6s |\n", "case", "p50", "p90", "max", "raw p50", "p50/raw");
+    std::printf("|%s|--------:|--------:|--------:|--------:|-------:|\n", QByteArray(46, '-').constData());
     row("raw QEMU boot to power-off (baseline)", raw, base);
     row("cold job (every VM boots)", cold, base);
     phaseLine("cold", cold);
@@ -234,36 +249,44 @@ int main(int argc, char **argv)
     build.start();
     waitForSnapshot(*ex);
     const qint64 buildMs = build.elapsed();
+    const int boots = qMax(4, runs / 2); // the baseline's boots around each case
     {
-        Stats s;
+        Stats s, around;
         QString start;
-        for (int i = 0; i < runs; ++i) {
-            s.ms.append(runOne(*ex, echoHi(), &start, &s));
-            if (start != QLatin1String("restore"))
-                die(QStringLiteral("a job did not start from the snapshot"));
-        }
-        row("restored job (stateless)", s, base);
+        const double b = bracketed(image, tiny, boots, &around, [&] {
+            for (int i = 0; i < runs; ++i) {
+                s.ms.append(runOne(*ex, echoHi(), &start, &s));
+                if (start != QLatin1String("restore"))
+                    die(QStringLiteral("a job did not start from the snapshot"));
+            }
+        });
+        row("restored job (stateless)", s, b);
         phaseLine("restored", s);
     }
     {
-        Stats s;
-        for (int i = 0; i < runs; ++i)
-            s.ms.append(runOne(*ex, echoHi(QStringLiteral("b2b")), nullptr, &s));
-        row("restored, back to back on one workspace", s, base);
+        Stats s, around;
+        const double b = bracketed(image, tiny, boots, &around, [&] {
+            for (int i = 0; i < runs; ++i)
+                s.ms.append(runOne(*ex, echoHi(QStringLiteral("b2b")), nullptr, &s));
+        });
+        row("restored, back to back on one workspace", s, b);
         phaseLine("back to back", s);
     }
     {
-        Stats s;
-        for (int i = 0; i < qMin(runs, 5); ++i) {
-            sleepMs(3000);
-            s.ms.append(runOne(*ex, echoHi(QStringLiteral("b2b")), nullptr, &s));
-        }
-        row("restored, after a 3 s idle pause (0 idle VMs)", s, base);
+        Stats s, around;
+        const double b = bracketed(image, tiny, boots, &around, [&] {
+            for (int i = 0; i < qMin(runs, 5); ++i) {
+                sleepMs(3000);
+                s.ms.append(runOne(*ex, echoHi(QStringLiteral("b2b")), nullptr, &s));
+            }
+        });
+        row("restored, after a 3 s idle pause (0 idle VMs)", s, b);
         phaseLine("after a pause", s);
     }
     {
         auto par = openExecutor(tmp.filePath(QStringLiteral("restore")) + QStringLiteral("-par"), true, 4);
-        Stats s;
+        Stats s, around;
+        const double b = bracketed(image, tiny, boots, &around, [&] {
         for (int round = 0; round < 3; ++round) {
             QElapsedTimer t;
             t.start();
@@ -283,7 +306,8 @@ int main(int argc, char **argv)
             loop.exec();
             s.ms.append(double(t.elapsed()));
         }
-        row("4 workspaces in parallel (batch wall time)", s, base, QStringLiteral("%1 ms per job").arg(s.pct(0.5) / 4, 0, 'f', 0));
+        });
+        row("4 workspaces in parallel (batch wall time)", s, b, QStringLiteral("%1 ms per job").arg(s.pct(0.5) / 4, 0, 'f', 0));
     }
     std::printf("\nsnapshot: ready %lld ms after the executor opened (built in the background, once per image and shape)\n", buildMs);
     return 0;

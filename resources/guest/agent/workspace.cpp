@@ -91,6 +91,7 @@ std::string findWorkspaceDisk()
 namespace {
 // The placeholder workspace disk a snapshot was saved with (e.g. "vdb"), or empty.
 std::string gPlaceholder;
+int gPlaceholderFd = -1; // the placeholder's device, open since the snapshot was prepared
 constexpr long long kPlaceholderSectors = 2048; // the host's 1 MiB placeholder
 constexpr int kResizeWaitMs = 3000;
 
@@ -135,16 +136,17 @@ int bindUnboundBlockDevices()
 
 // True when the ext4 superblock says the file system was cleanly unmounted, has no recorded
 // errors and needs no journal recovery: then e2fsck has nothing to do and is skipped.
-bool superblockClean(const std::string &dev, std::string &why)
+bool superblockClean(const std::string &dev, std::string &why, int openFd = -1)
 {
-    int fd = open(dev.c_str(), O_RDONLY | O_CLOEXEC);
+    int fd = openFd >= 0 ? openFd : open(dev.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         why = "cannot open: " + errStr(errno);
         return false;
     }
     unsigned char sb[1024];
     const ssize_t n = pread(fd, sb, sizeof sb, 1024);
-    close(fd);
+    if (fd != openFd)
+        close(fd);
     if (n != ssize_t(sizeof sb)) {
         why = "cannot read the superblock";
         return false;
@@ -168,18 +170,33 @@ bool superblockClean(const std::string &dev, std::string &why)
 void notePlaceholderDisk()
 {
     gPlaceholder = findWorkspaceDisk();
-    if (!gPlaceholder.empty())
-        logLine("workspace placeholder " + gPlaceholder + " stays bound for the snapshot");
+    if (gPlaceholder.empty())
+        return;
+    // Kept open through the save: a restored VM asks it for the new size, drops its cache and
+    // reads the superblock through it, without opening the device (or its sysfs files) afresh —
+    // each first open costs a restored VM milliseconds of TCG translation.
+    const std::string dev = "/dev/" + gPlaceholder;
+    if (ensureDevNode(dev, "/sys/block/" + gPlaceholder + "/dev", S_IFBLK))
+        gPlaceholderFd = open(dev.c_str(), O_RDONLY | O_CLOEXEC);
+    logLine("workspace placeholder " + gPlaceholder + " stays bound for the snapshot");
 }
 
 namespace {
 // A restored VM: the placeholder's device now has the job's disk behind it. Waits for the size
 // the host's resize announces, then drops the placeholder's cached blocks. False when the size
 // did not change in time (the caller then re-binds the device instead).
+long long placeholderSectors(const std::string &disk)
+{
+    uint64_t bytes = 0;
+    if (gPlaceholderFd >= 0 && ioctl(gPlaceholderFd, BLKGETSIZE64, &bytes) == 0)
+        return (long long)(bytes / 512);
+    return sectorsOf(disk);
+}
+
 bool adoptPlaceholder(const std::string &disk)
 {
     const int64_t deadline = nowMs() + kResizeWaitMs;
-    while (sectorsOf(disk) == kPlaceholderSectors) {
+    while (placeholderSectors(disk) == kPlaceholderSectors) {
         if (nowMs() > deadline)
             return false;
         pumpPortForKill();
@@ -188,11 +205,12 @@ bool adoptPlaceholder(const std::string &disk)
         sleepMs(1);
     }
     const std::string dev = "/dev/" + disk;
-    int fd = open(dev.c_str(), O_RDONLY | O_CLOEXEC);
+    int fd = gPlaceholderFd >= 0 ? gPlaceholderFd : open(dev.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd >= 0) {
         if (ioctl(fd, BLKFLSBUF, 0) < 0)
             warn("BLKFLSBUF " + dev + ": " + errStr(errno));
-        close(fd);
+        if (fd != gPlaceholderFd)
+            close(fd);
     }
     return true;
 }
@@ -244,6 +262,10 @@ void mountWorkspace(const Job &job)
             disk = placeholder;
         } else {
             warn("the workspace disk " + placeholder + " kept the placeholder's size; probing it afresh");
+            if (gPlaceholderFd >= 0) { // the device is about to be replaced
+                close(gPlaceholderFd);
+                gPlaceholderFd = -1;
+            }
             unbindWorkspaceDisk();
         }
     }
@@ -273,7 +295,11 @@ void mountWorkspace(const Job &job)
     std::string out;
     int64_t fsckStart = nowMs();
     std::string dirty;
-    const bool clean = superblockClean(dev, dirty);
+    const bool clean = superblockClean(dev, dirty, gPlaceholderFd);
+    if (gPlaceholderFd >= 0) {
+        close(gPlaceholderFd);
+        gPlaceholderFd = -1;
+    }
     int rc = clean ? 0 : runCapture({"/sbin/e2fsck", "-p", dev}, out);
     int fsck = rc;
     if (!clean)
