@@ -27,13 +27,20 @@ QString QemuCommand::machineType()
     return QStringLiteral("q35");
 }
 
-QString QemuCommand::kernelArguments()
+QString QemuCommand::kernelArguments(Accelerator accel)
 {
     // Not acpi=noirq (it would spare ~100 ms of ACPI PCI link methods per virtio device under
     // TCG): this kernel has no MP-table support, so without ACPI interrupts it runs in PIC mode
     // with one CPU, whatever -smp says.
-    return QStringLiteral("console=ttyS0 quiet loglevel=3 panic=-1 mitigations=off tsc=reliable no_timer_check "
-                          "i8042.noaux i8042.nomux i8042.nopnp i8042.nokbd cryptomgr.notests random.trust_cpu=on");
+    QString args = QStringLiteral("console=ttyS0 quiet loglevel=3 panic=-1 mitigations=off tsc=reliable no_timer_check "
+                                  "i8042.noaux i8042.nomux i8042.nopnp i8042.nokbd cryptomgr.notests random.trust_cpu=on");
+    // Under TCG, no address-space randomization in the guest: QEMU 7.2 reuses the code it
+    // translated only at the same virtual address, so with it every new process translated its
+    // libraries afresh (measured: a script running 40 programs, 1.7 s -> 0.62 s). The VM is
+    // the sandbox; with KVM (no translation) the guest keeps it.
+    if (accel == Accelerator::Tcg)
+        args += QStringLiteral(" norandmaps");
+    return args;
 }
 
 QStringList QemuCommand::arguments() const
@@ -60,7 +67,7 @@ QStringList QemuCommand::arguments() const
         a << QStringLiteral("-option-rom") << QStringLiteral("linuxboot_dma.bin");
     else
         a << QStringLiteral("-kernel") << image.kernel << QStringLiteral("-initrd") << image.initrd
-          << QStringLiteral("-append") << kernelArguments();
+          << QStringLiteral("-append") << kernelArguments(accel);
     a << QStringLiteral("-chardev") << QStringLiteral("socket,id=con,path=%1").arg(optValue(consoleSocket))
       << QStringLiteral("-serial") << QStringLiteral("chardev:con")
       // werror/rerror=report: an I/O error (e.g. the host's disk is full) reaches the guest as EIO

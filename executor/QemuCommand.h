@@ -47,7 +47,7 @@ struct QemuCommand {
     QStringList arguments() const;
 
     static QString machineType();      // -M (also the baseline of bench/BenchStart)
-    static QString kernelArguments();
+    static QString kernelArguments(Accelerator accel);
     // QEMU's escape for a value inside an option string: ',' becomes ',,'.
     static QString optValue(const QString &v);
     // Single-quoted for /bin/sh (used in exec: migration URIs).

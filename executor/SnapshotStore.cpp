@@ -61,7 +61,7 @@ QString SnapshotStore::key(const VmShape &s) const
         const_cast<SnapshotStore *>(this)->m_qemuVersion =
             QStringLiteral("%1:%2:%3").arg(fi.canonicalFilePath()).arg(fi.size()).arg(fi.lastModified().toMSecsSinceEpoch());
     }
-    const QString text = QStringList{s.image.identity, QemuCommand::kernelArguments(), accelName(s.accel), QString::number(s.vcpus),
+    const QString text = QStringList{s.image.identity, QemuCommand::kernelArguments(s.accel), accelName(s.accel), QString::number(s.vcpus),
                                      QString::number(s.memoryMb), m_qemuVersion, QString::number(kLayoutVersion),
                                      QLatin1String(guest::kProtocolVersion)}
                              .join(QLatin1Char('\n'));
