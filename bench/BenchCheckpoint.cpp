@@ -6,7 +6,9 @@
 // Each pair runs the job `head -c 1M /dev/urandom > f; echo ok` once with a checkpoint and once
 // without (alternating which goes first), back to back on one workspace. Reported:
 //   job        p50/p90 of started -> finished, with and without, and the difference of the p50s
-//   snapshot   the checkpoint step itself (qemu-img snapshot -c on the closed disk), p50/p90/max
+//   snapshot   the checkpoint step itself, p50/p90/max (a booting VM's QEMU takes it over its
+//              monitor; a restored VM's is taken by qemu-img while its QEMU starts, off the
+//              job's path: see VmRunner::takeCheckpoint)
 //   bytes      how much the qcow2 file grew when the checkpoint was taken (p50/max), and what the
 //              newest checkpoint holds after its job rewrote 1 MiB (unique clusters, from the
 //              qcow2 tables)
