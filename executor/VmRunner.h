@@ -119,6 +119,7 @@ private:
     void monitorJobDone();
     // A restore is under way and the restored agent has not accepted its job yet.
     bool restorePending() const { return m_restoring && m_result.start.isEmpty(); }
+    void checkRestoreStderr(const QByteArray &text);
     void fallBackToColdBoot(const QString &why, bool stateBad);
     void fail(const QString &error, bool infrastructure = true);
     void onNewConnection();
@@ -170,6 +171,7 @@ private:
     QTimer m_graceTimer;                // Stopping / Ending
     QElapsedTimer m_clock;              // since start()
     qint64 m_launchMs = 0, m_jobSentMs = 0, m_scriptStartMs = 0, m_exitMs = 0;
+    qint64 m_monitorUpMs = -1, m_resumedMs = -1; // since launch; for the log
     QString m_socketDir;                // holds the unix sockets (runDir, or a short temp folder)
     QString m_placeholder;
     QString m_lastAgentStep;            // the agent's last LOG line (names the phase that hung)

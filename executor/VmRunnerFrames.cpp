@@ -101,7 +101,8 @@ void VmRunner::handleFrame(uint8_t type, const QByteArray &payload)
             m_result.bootMs = m_clock.elapsed() - m_launchMs;
             m_result.start = QStringLiteral("restore");
             m_result.timings.insert(QStringLiteral("vm_start"), double(m_result.bootMs));
-            log(QStringLiteral("[host] restored VM accepted its job after %1 ms\n").arg(m_result.bootMs).toUtf8());
+            log(QStringLiteral("[host] restored VM accepted its job after %1 ms (monitor up at %2 ms, state loaded at %3 ms)\n")
+                    .arg(m_result.bootMs).arg(m_monitorUpMs).arg(m_resumedMs).toUtf8());
             emit booted();
         }
         return;

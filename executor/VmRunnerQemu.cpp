@@ -37,6 +37,7 @@ void VmRunner::launch()
 {
     m_phase = Phase::Starting;
     m_launchMs = m_clock.elapsed();
+    m_monitorUpMs = m_resumedMs = -1;
     m_inbuf.clear();
     m_qemuStderr.clear();
     m_gotExit = m_gotFail = false;
@@ -126,6 +127,7 @@ void VmRunner::launch()
     if (!m_qmp->listen(&err))
         return fail(err);
     connect(m_qmp, &QmpClient::event, this, &VmRunner::onQmpEvent);
+    connect(m_qmp, &QmpClient::ready, this, [this] { m_monitorUpMs = m_clock.elapsed() - m_launchMs; });
     if (!m_restoring) // a restored VM's disks are QEMU's only once its state is in (RESUME)
         connect(m_qmp, &QmpClient::ready, this, &VmRunner::takeCheckpoint);
     connect(m_qmp, &QmpClient::failed, this, [this](const QString &e) {
@@ -154,9 +156,12 @@ void VmRunner::launch()
             ::fcntl(stateFd, F_SETFD, 0); // inherited by QEMU only
     });
     connect(m_qemu, &QProcess::readyReadStandardError, this, [this, q = m_qemu] {
-        m_qemuStderr += q->readAllStandardError();
+        const QByteArray more = q->readAllStandardError();
+        m_qemuStderr += more;
         if (m_qemuStderr.size() > 16384)
             m_qemuStderr = m_qemuStderr.right(16384);
+        if (restorePending())
+            checkRestoreStderr(more);
     });
     connect(m_qemu, &QProcess::readyReadStandardOutput, this, [this, q = m_qemu] { log(q->readAllStandardOutput().left(16384)); });
     connect(m_qemu, &QProcess::finished, this, &VmRunner::onQemuFinished);
@@ -269,6 +274,18 @@ void VmRunner::fallBackToColdBoot(const QString &why, bool stateBad)
         return;
     }
     launch();
+}
+
+// A restored VM whose QEMU cannot take over its disks once the state is in (another process holds
+// the workspace's lock) stays paused, with no RESUME, and says so only on stderr: boot instead at
+// once (that QEMU reports the lock as the job's error) rather than after the restore timeout. A
+// state QEMU cannot load makes it exit, handled in onQemuFinished.
+void VmRunner::checkRestoreStderr(const QByteArray &text)
+{
+    if (!text.contains("Failed to get") || !text.contains("lock"))
+        return;
+    const QString why = QString::fromLocal8Bit(text).trimmed().section(QLatin1Char('\n'), 0, 0).left(300);
+    QMetaObject::invokeMethod(this, [this, why] { fallBackToColdBoot(QStringLiteral("QEMU: %1").arg(why), false); }, Qt::QueuedConnection);
 }
 
 void VmRunner::saveSnapshot()
@@ -409,6 +426,8 @@ void VmRunner::monitorJobDone()
 
 void VmRunner::onQmpEvent(const QString &name, const QJsonObject &data)
 {
+    if (name == QLatin1String("RESUME") && restorePending() && m_resumedMs < 0)
+        m_resumedMs = m_clock.elapsed() - m_launchMs;
     if (name == QLatin1String("RESUME") && restorePending() && !m_cfg.workspaceDisk.isEmpty() && !m_sizeAnnounced) {
         m_sizeAnnounced = true;
         if (m_checkpointBeside) { // the checkpoint exists: the guest gets its disk at once

@@ -3,6 +3,7 @@
 #include "SnapshotStore.h"
 #include "Tools.h"
 #include "VmTestSupport.h"
+#include "WorkspaceDisk.h"
 #include "WorkspaceStore.h"
 
 #include <QElapsedTimer>
@@ -274,6 +275,57 @@ private slots:
         QCOMPARE(r.start, QStringLiteral("cold"));
         QCOMPARE(failed.size(), 1);
         QVERIFY2(vmLog(m_seq).contains(QStringLiteral("restore failed")), qPrintable(vmLog(m_seq)));
+    }
+
+    // Another process holds the workspace disk's lock (a qemu-io here): the restored VM's QEMU loads
+    // the state but cannot take the disk over, and says so only on stderr. The job must fail with
+    // that reason through a cold boot's QEMU, not sit out the restore timeout; the disk is untouched.
+    void lockedWorkspaceFailsWithTheLockNotTheRestoreTimeout()
+    {
+        QTemporaryDir snapDir;
+        SnapshotStore store(snapDir.path(), m_tmp.filePath(QStringLiteral("runs")));
+        const VmShape shape{m_image, Accelerator::Tcg, 1, 512};
+        QSignalSpy built(&store, &SnapshotStore::built);
+        store.build(shape);
+        QVERIFY(built.wait(240000));
+        const auto snap = store.find(shape);
+        QVERIFY(snap);
+        ensureWorkspace(QStringLiteral("locked-ws"), 1);
+        const QString disk = m_store->diskPath(QStringLiteral("locked-ws"));
+        const auto table = [&] {
+            QStringList names;
+            for (const auto &t : WorkspaceDisk::readSnapshotTable(disk).value_or(QList<DiskSnapshot>{}))
+                names << t.name;
+            return names;
+        };
+        const QStringList before = table(); // unchanged at the end
+
+        QProcess holder;
+        holder.start(QStringLiteral("qemu-io"), {QStringLiteral("-f"), QStringLiteral("qcow2"), disk, QStringLiteral("-c"), QStringLiteral("sleep 120000")});
+        QVERIFY(holder.waitForStarted());
+        bool held = false;
+        for (int i = 0; i < 100 && !held; ++i) {
+            QTest::qWait(100);
+            QProcess probe;
+            probe.start(QStringLiteral("qemu-io"), {QStringLiteral("-f"), QStringLiteral("qcow2"), disk, QStringLiteral("-c"), QStringLiteral("quit")});
+            QVERIFY(probe.waitForFinished(30000));
+            held = probe.readAllStandardError().contains("lock");
+        }
+        QVERIFY2(held, "qemu-io did not take the disk's lock");
+
+        VmConfig c = config(QStringLiteral("echo must-not-run"), QStringLiteral("locked-ws"));
+        c.restoreFrom = snap;
+        c.createCheckpoint = QStringLiteral("before-locked");
+        const RunOutput r = runVm(c);
+        holder.kill();
+        holder.waitForFinished();
+        const QString log = vmLog(m_seq);
+        QCOMPARE(r.result.outcome, VmResult::Failed);
+        QVERIFY2(r.result.error.contains(QStringLiteral("lock")), qPrintable(r.result.error));
+        QVERIFY2(log.contains(QStringLiteral("restore failed")) && log.contains(QStringLiteral("QEMU: ")), qPrintable(log));
+        QVERIFY2(!log.contains(QStringLiteral("did not accept its job")), qPrintable(log));
+        QVERIFY(r.out.isEmpty());
+        QCOMPARE(table(), before);
     }
 
     // A guest that stops making progress after it got its job (here: qemu frozen with SIGSTOP)
