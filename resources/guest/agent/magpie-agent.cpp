@@ -18,8 +18,8 @@
 //      it in its own session, then STARTED (with how long each step took);
 //   5. forwards stdout and stderr as STDOUT / STDERR frames as they come, and handles KILL;
 //   6. after the script's main process exits: drains the pipes (300 ms at most while background
-//      children hold them), kills every remaining process, syncs, measures and unmounts
-//      /workspace, and sends EXIT;
+//      children hold them), kills every remaining process, measures and unmounts (which writes
+//      everything back) /workspace, and sends EXIT;
 //   7. powers the VM off (or the host ends it first). It never returns from main: PID 1 exiting
 //      panics the kernel.
 //
@@ -490,7 +490,9 @@ void runJob(const Job &job)
     if (job.recordChanges && job.workspace)
         send(g::Msg::Changes, compareManifests(before, takeManifest()));
 
-    sync();
+    // No sync() first: the unmount below writes back and commits the journal itself (a separate
+    // sync cost one more flush of the workspace disk, i.e. one more fdatasync on the host). The
+    // counts statvfs gives include blocks not yet allocated on disk (delayed allocation).
     unsigned long long used = 0, total = 0;
     struct statvfs vfs{};
     if (statvfs(kWorkspaceDir, &vfs) == 0) {
