@@ -113,9 +113,11 @@ void loadModules()
             say("warning: cannot open " + path + ": " + errStr(errno));
             continue;
         }
+        const int64_t t0 = nowMs();
         if (syscall(SYS_finit_module, fd, "", 0) < 0 && errno != EEXIST)
             say("warning: cannot load module " + mod + ": " + errStr(errno));
         close(fd);
+        debug(mod + ": " + std::to_string(nowMs() - t0) + " ms");
     }
     debug(nic ? "modules loaded" : "modules loaded (no NIC: not its driver)");
 }
