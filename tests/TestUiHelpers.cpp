@@ -53,6 +53,10 @@ private slots:
         QCOMPARE(formatTimings(QJsonObject{{QStringLiteral("script"), 40}, {QStringLiteral("zz"), 1}, {QStringLiteral("vm_start"), 310},
                                            {QStringLiteral("queued"), 2}}),
                  QStringLiteral("queued 2 ms · vm_start 310 ms · script 40 ms · zz 1 ms"));
+        // the checkpoint (taken while the VM starts) and its size, which is bytes, not a time
+        QCOMPARE(formatTimings(QJsonObject{{QStringLiteral("vm_start"), 96}, {QStringLiteral("checkpoint_bytes"), 4096},
+                                           {QStringLiteral("checkpoint"), 19}, {QStringLiteral("queued"), 1}}),
+                 QStringLiteral("queued 1 ms · checkpoint 19 ms · checkpoint_bytes 4.0 KiB · vm_start 96 ms"));
         QCOMPARE(counted(1, QStringLiteral("job"), QStringLiteral("jobs")), QStringLiteral("1 job"));
         QCOMPARE(counted(3, QStringLiteral("job"), QStringLiteral("jobs")), QStringLiteral("3 jobs"));
         QVERIFY(formatLocalTime(QString()).isEmpty());

@@ -56,17 +56,23 @@ QString formatDuration(qint64 ms)
 
 QString formatTimings(const QJsonObject &timings)
 {
-    static const char *const order[] = {"queued", "disk_create", "disk_repair", "restore_failed", "vm_start", "identity",
-                                        "disk_attach", "fsck", "mount", "network", "script", "teardown", "record"};
+    // The order they happen in; the checkpoint is taken while the VM starts. A `*_bytes` entry is
+    // a size, not a time (the checkpoint's: how much the disk grew when it was taken).
+    static const char *const order[] = {"queued", "disk_create", "disk_repair", "checkpoint", "checkpoint_bytes", "restore_failed",
+                                        "vm_start", "identity", "disk_attach", "fsck", "mount", "network", "script",
+                                        "teardown", "save", "record"};
+    const auto value = [](const QString &key, const QJsonValue &v) {
+        return key.endsWith(QLatin1String("_bytes")) ? formatBytes(qint64(v.toDouble())) : formatDuration(qint64(v.toDouble()));
+    };
     QStringList parts;
     QJsonObject rest = timings;
     for (const char *k : order) {
         const QString key = QLatin1String(k);
         if (rest.contains(key))
-            parts << QStringLiteral("%1 %2").arg(key, formatDuration(qint64(rest.take(key).toDouble())));
+            parts << QStringLiteral("%1 %2").arg(key, value(key, rest.take(key)));
     }
     for (auto it = rest.constBegin(); it != rest.constEnd(); ++it)
-        parts << QStringLiteral("%1 %2").arg(it.key(), formatDuration(qint64(it.value().toDouble())));
+        parts << QStringLiteral("%1 %2").arg(it.key(), value(it.key(), it.value()));
     return parts.join(QStringLiteral(" · "));
 }
 
