@@ -426,16 +426,18 @@ void VmRunner::monitorJobDone()
 
 void VmRunner::onQmpEvent(const QString &name, const QJsonObject &data)
 {
-    if (name == QLatin1String("RESUME") && restorePending() && m_resumedMs < 0)
-        m_resumedMs = m_clock.elapsed() - m_launchMs;
-    if (name == QLatin1String("RESUME") && restorePending() && !m_cfg.workspaceDisk.isEmpty() && !m_sizeAnnounced) {
-        m_sizeAnnounced = true;
-        if (m_checkpointBeside) { // the checkpoint exists: the guest gets its disk at once
-            announceWorkspaceSize();
-            takeCheckpoint(); // the old ones' deletes
-        } else {
-            takeCheckpoint(); // first: the monitor answers in order, the guest sees its disk after the snapshot
-            announceWorkspaceSize();
+    if (name == QLatin1String("RESUME") && restorePending()) {
+        if (m_resumedMs < 0)
+            m_resumedMs = m_clock.elapsed() - m_launchMs;
+        if (!m_cfg.workspaceDisk.isEmpty() && !m_sizeAnnounced) {
+            m_sizeAnnounced = true;
+            if (m_checkpointBeside) { // the checkpoint exists: the guest gets its disk at once
+                announceWorkspaceSize();
+                takeCheckpoint(); // the old ones' deletes
+            } else {
+                takeCheckpoint(); // first: the monitor answers in order, the guest sees its disk after the snapshot
+                announceWorkspaceSize();
+            }
         }
     }
     if (name == QLatin1String("BLOCK_IO_ERROR")) {

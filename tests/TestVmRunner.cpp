@@ -49,6 +49,18 @@ private:
             QCOMPARE(m_store->create(id, gb), QString());
     }
 
+    // Boots a VM of `memoryMb` and saves it as a snapshot in `dir` (which the caller keeps).
+    std::shared_ptr<const VmSnapshot> buildSnapshot(const QString &dir, int memoryMb)
+    {
+        SnapshotStore store(dir, m_tmp.filePath(QStringLiteral("runs")));
+        const VmShape shape{m_image, Accelerator::Tcg, 1, memoryMb};
+        QSignalSpy built(&store, &SnapshotStore::built);
+        store.build(shape);
+        if (!built.wait(240000))
+            return nullptr;
+        return store.find(shape);
+    }
+
     QString vmLog(int seq)
     {
         QFile f(m_tmp.filePath(QStringLiteral("vm-%1.log").arg(seq)));
@@ -190,12 +202,7 @@ private slots:
     void restoredVmsAreIndependentCopies()
     {
         QTemporaryDir snapDir;
-        SnapshotStore store(snapDir.path(), m_tmp.filePath(QStringLiteral("runs")));
-        const VmShape shape{m_image, Accelerator::Tcg, 1, 512};
-        QSignalSpy built(&store, &SnapshotStore::built);
-        store.build(shape);
-        QVERIFY(built.wait(240000));
-        const auto snap = store.find(shape);
+        const auto snap = buildSnapshot(snapDir.path(), 512);
         QVERIFY(snap);
         qInfo("snapshot made in %lld ms; state %lld bytes", snap->buildMs, snap->stateBytes);
         ensureWorkspace(QStringLiteral("restore-ws"), 2);
@@ -247,12 +254,7 @@ private slots:
     void corruptSnapshotFallsBackToColdBoot()
     {
         QTemporaryDir snapDir;
-        SnapshotStore store(snapDir.path(), m_tmp.filePath(QStringLiteral("runs")));
-        const VmShape shape{m_image, Accelerator::Tcg, 1, 256};
-        QSignalSpy built(&store, &SnapshotStore::built);
-        store.build(shape);
-        QVERIFY(built.wait(240000));
-        const auto snap = store.find(shape);
+        const auto snap = buildSnapshot(snapDir.path(), 256);
         QVERIFY(snap);
         QFile state(snap->statePath());
         QVERIFY(state.open(QIODevice::ReadWrite));
@@ -283,12 +285,7 @@ private slots:
     void lockedWorkspaceFailsWithTheLockNotTheRestoreTimeout()
     {
         QTemporaryDir snapDir;
-        SnapshotStore store(snapDir.path(), m_tmp.filePath(QStringLiteral("runs")));
-        const VmShape shape{m_image, Accelerator::Tcg, 1, 512};
-        QSignalSpy built(&store, &SnapshotStore::built);
-        store.build(shape);
-        QVERIFY(built.wait(240000));
-        const auto snap = store.find(shape);
+        const auto snap = buildSnapshot(snapDir.path(), 512);
         QVERIFY(snap);
         ensureWorkspace(QStringLiteral("locked-ws"), 1);
         const QString disk = m_store->diskPath(QStringLiteral("locked-ws"));

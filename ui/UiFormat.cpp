@@ -60,7 +60,7 @@ QString formatTimings(const QJsonObject &timings)
     // a size, not a time (the checkpoint's: how much the disk grew when it was taken).
     static const char *const order[] = {"queued", "disk_create", "disk_repair", "checkpoint", "checkpoint_bytes", "restore_failed",
                                         "vm_start", "identity", "disk_attach", "fsck", "mount", "network", "script",
-                                        "teardown", "save", "record"};
+                                        "teardown", "record"};
     const auto value = [](const QString &key, const QJsonValue &v) {
         return key.endsWith(QLatin1String("_bytes")) ? formatBytes(qint64(v.toDouble())) : formatDuration(qint64(v.toDouble()));
     };
